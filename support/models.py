@@ -1,0 +1,65 @@
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class RequestStatus(models.TextChoices):
+    REQUESTED = "REQUESTED", "Requested"
+    ACTIVE = "ACTIVE", "Active"
+    CLOSED = "CLOSED", "Closed"
+    CANCELLED = "CANCELLED", "Cancelled"
+
+
+class SupportRequest(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="support_requests"
+    )
+    expert = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="assigned_requests",
+    )
+    title = models.CharField(max_length=200)
+    description = models.TextField(max_length=5000, blank=True)
+    skill = models.ForeignKey(
+        "accounts.Skill", on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
+    )
+    status = models.CharField(
+        max_length=10, choices=RequestStatus.choices, default=RequestStatus.REQUESTED
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    # The seq of the newest chat message; bumped in the same transaction as each insert.
+    last_seq = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            models.Index(fields=["status", "created_at"], name="request_status_created"),
+            models.Index(fields=["expert", "status"], name="request_expert_status"),
+            models.Index(fields=["requester", "created_at"], name="request_requester_created"),
+        ]
+        constraints = [
+            # Waiting or cancelled requests never had an expert; active or closed ones always do.
+            models.CheckConstraint(
+                condition=(
+                    Q(status__in=["REQUESTED", "CANCELLED"], expert__isnull=True)
+                    | Q(status__in=["ACTIVE", "CLOSED"], expert__isnull=False)
+                ),
+                name="request_expert_matches_status",
+            ),
+            models.CheckConstraint(condition=~Q(title=""), name="request_title_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.status})"
+
+    def is_participant(self, user) -> bool:
+        return user.pk in (self.requester_id, self.expert_id)

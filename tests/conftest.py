@@ -1,0 +1,76 @@
+import uuid
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from tests.factories import AdminFactory, ExpertFactory, UserFactory
+
+requires_postgres = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
+    reason="needs PostgreSQL (set DATABASE_URL): row locks and real concurrent transactions",
+)
+requires_redis = pytest.mark.skipif(
+    not settings.REDIS_URL, reason="needs Redis (set REDIS_URL) shared by several processes"
+)
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache(settings):
+    """Throttling counters live in the cache; each test gets an empty one of its own. (Clearing
+    a Redis cache would flush the whole database, channel layer included.)"""
+    cache = dict(settings.CACHES["default"])
+    cache["KEY_PREFIX"] = f"{settings.REDIS_PREFIX}:test:{uuid.uuid4().hex}"
+    cache.setdefault("LOCATION", cache["KEY_PREFIX"])
+    settings.CACHES = {"default": cache}
+
+
+def access_token_for(user) -> str:
+    return str(RefreshToken.for_user(user).access_token)
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_for(user)}")
+    return client
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def user(db):
+    return UserFactory()
+
+
+@pytest.fixture
+def expert(db):
+    return ExpertFactory()
+
+
+@pytest.fixture
+def admin_user(db):
+    return AdminFactory()
+
+
+@pytest.fixture
+def user_client(user) -> APIClient:
+    return client_for(user)
+
+
+@pytest.fixture
+def expert_client(expert) -> APIClient:
+    return client_for(expert)
+
+
+@pytest.fixture
+def admin_client(admin_user) -> APIClient:
+    return client_for(admin_user)
