@@ -7,7 +7,7 @@ PORT ?= 8000
 DEV_ENV := DEBUG=$${DEBUG:-true}
 TEST_ENV := SECRET_KEY=$${SECRET_KEY:-insecure-test-only-key}
 
-.PHONY: help venv run migrate seed test lint format bench clean
+.PHONY: help venv run migrate seed createsuperuser test lint format bench clean
 
 help:
 	@echo "make run      set up and serve the API on http://127.0.0.1:$(PORT) (daphne)"
@@ -15,6 +15,7 @@ help:
 	@echo "make lint     ruff check + format check + migrations check"
 	@echo "make bench    run the load benchmark (see docs/performance.md)"
 	@echo "make migrate  apply database migrations"
+	@echo "make createsuperuser  create a staff account for /admin/"
 
 $(BIN)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +30,9 @@ migrate: venv
 
 seed: migrate
 	$(DEV_ENV) $(BIN)/python manage.py seed_expert
+
+createsuperuser: migrate
+	$(DEV_ENV) $(BIN)/python manage.py createsuperuser
 
 run: seed
 	$(DEV_ENV) $(BIN)/daphne -b 127.0.0.1 -p $(PORT) \
