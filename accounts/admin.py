@@ -1,0 +1,88 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+
+from accounts.models import ExpertProfile, Skill, User
+
+
+class EmailLowercaseMixin:
+    # Logins compare lower-cased emails, so store them that way whoever types them.
+    def clean_email(self) -> str:
+        return self.cleaned_data["email"].strip().lower()
+
+
+class UserCreationForm(EmailLowercaseMixin, AdminUserCreationForm):
+    class Meta:
+        model = User
+        fields = ("email", "name", "role")
+
+
+class UserEditForm(EmailLowercaseMixin, UserChangeForm):
+    class Meta:
+        model = User
+        fields = "__all__"
+
+
+class ExpertProfileInline(admin.StackedInline):
+    model = ExpertProfile
+    can_delete = False
+    filter_horizontal = ("skills",)
+    readonly_fields = ("rating_avg", "rating_count", "rating_sum", "last_assigned_at")
+    extra = 0
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin, with email as the login and the expert profile inline."""
+
+    form = UserEditForm
+    add_form = UserCreationForm
+    inlines = (ExpertProfileInline,)
+    list_display = ("email", "name", "role", "is_online", "is_active", "is_staff")
+    list_filter = ("role", "is_online", "is_active", "is_staff", "is_superuser")
+    search_fields = ("email", "name")
+    ordering = ("email",)
+    readonly_fields = ("date_joined", "last_login", "is_online", "last_seen_at")
+    fieldsets = (
+        (None, {"fields": ("email", "password")}),
+        ("Profile", {"fields": ("name", "role")}),
+        ("Presence", {"fields": ("is_online", "last_seen_at")}),
+        (
+            "Permissions",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "name", "role", "password1", "password2"),
+            },
+        ),
+    )
+
+
+@admin.register(Skill)
+class SkillAdmin(admin.ModelAdmin):
+    list_display = ("name",)
+    search_fields = ("name",)
+
+
+@admin.register(ExpertProfile)
+class ExpertProfileAdmin(admin.ModelAdmin):
+    list_display = (
+        "user",
+        "is_available",
+        "max_active_requests",
+        "rating_avg",
+        "rating_count",
+        "last_assigned_at",
+    )
+    list_filter = ("is_available", "skills")
+    search_fields = ("user__email", "user__name", "bio")
+    list_select_related = ("user",)
+    filter_horizontal = ("skills",)
+    autocomplete_fields = ("user",)
+    readonly_fields = ("rating_avg", "rating_count", "rating_sum", "last_assigned_at")
