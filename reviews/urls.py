@@ -1,3 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from reviews import apis
+
+urlpatterns = [
+    path(
+        "requests/<uuid:request_id>/review/",
+        apis.ReviewCreateApi.as_view(),
+        name="request-review",
+    ),
+    path(
+        "experts/<uuid:expert_id>/reviews/",
+        apis.ExpertReviewListApi.as_view(),
+        name="expert-reviews",
+    ),
+]

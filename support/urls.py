@@ -1,3 +1,26 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from support import apis
+
+urlpatterns = [
+    path("requests/", apis.RequestListCreateApi.as_view(), name="request-list"),
+    path("requests/queue/", apis.RequestQueueApi.as_view(), name="request-queue"),
+    path("requests/<uuid:request_id>/", apis.RequestDetailApi.as_view(), name="request-detail"),
+    path(
+        "requests/<uuid:request_id>/accept/",
+        apis.RequestAcceptApi.as_view(),
+        name="request-accept",
+    ),
+    path(
+        "requests/<uuid:request_id>/assign/",
+        apis.RequestAssignApi.as_view(),
+        name="request-assign",
+    ),
+    path("requests/<uuid:request_id>/close/", apis.RequestCloseApi.as_view(), name="request-close"),
+    path(
+        "requests/<uuid:request_id>/cancel/",
+        apis.RequestCancelApi.as_view(),
+        name="request-cancel",
+    ),
+    path("admin/stats/", apis.StatsApi.as_view(), name="admin-stats"),
+]
