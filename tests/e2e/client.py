@@ -1,0 +1,159 @@
+"""A small WebSocket client for the end-to-end tests, built on `websockets`.
+
+A background task reads every frame as soon as it arrives, so a test can wait for the frame it
+cares about while everything else (presence, typing...) is still recorded, and the socket never
+stalls on unread frames.
+"""
+
+import asyncio
+import json
+from contextlib import suppress
+from urllib.parse import quote
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from tests.e2e.servers import DaphneServer
+
+WAIT_SECONDS = 5
+
+
+async def open_connection(
+    server: DaphneServer,
+    token: str | None,
+    *,
+    carrier: str = "header",
+    origin: str | None = None,
+) -> ClientConnection:
+    """Open a raw connection, passing the token the way `carrier` says:
+    "header" (Authorization), "subprotocol" (["bearer", token]) or "query" (?token=)."""
+    url = server.ws_url
+    headers: dict[str, str] = {}
+    subprotocols = None
+    if token is not None:
+        if carrier == "header":
+            headers["Authorization"] = f"Bearer {token}"
+        elif carrier == "subprotocol":
+            subprotocols = ["bearer", token]
+        elif carrier == "query":
+            url = f"{url}?token={quote(token)}"
+        else:
+            raise ValueError(f"unknown token carrier {carrier!r}")
+    return await connect(
+        url,
+        additional_headers=headers,
+        subprotocols=subprotocols,
+        origin=origin,
+        open_timeout=WAIT_SECONDS,
+        close_timeout=2,
+        max_size=None,
+        # Frame-size limits apply to what is on the wire: send it uncompressed.
+        compression=None,
+    )
+
+
+class Socket:
+    """One client socket: JSON frames out, every frame in recorded in arrival order."""
+
+    def __init__(self, connection: ClientConnection) -> None:
+        self.connection = connection
+        self.frames: list[dict] = []
+        self._inbox: asyncio.Queue[dict] = asyncio.Queue()
+        self._closed = asyncio.Event()
+        self._reader = asyncio.create_task(self._read())
+
+    @classmethod
+    async def open(cls, server: DaphneServer, token: str, **options) -> "Socket":
+        return cls(await open_connection(server, token, **options))
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.connection:
+                frame = json.loads(raw)
+                self.frames.append(frame)
+                self._inbox.put_nowait(frame)
+        except ConnectionClosed:
+            pass
+        finally:
+            self._closed.set()
+
+    # --- sending --------------------------------------------------------------------------
+    async def send(self, frame: dict) -> None:
+        await self.connection.send(json.dumps(frame))
+
+    async def send_raw(self, data: str | bytes) -> None:
+        await self.connection.send(data)
+
+    async def join(self, request_id, *, after_seq: int | None = None) -> dict:
+        frame = {"type": "join-request", "request_id": str(request_id)}
+        if after_seq is not None:
+            frame["after_seq"] = after_seq
+        await self.send(frame)
+        return await self.expect("joined", request_id=str(request_id))
+
+    async def say(self, request_id, content: str, *, client_id: str | None = None) -> None:
+        frame = {"type": "send-message", "request_id": str(request_id), "content": content}
+        if client_id is not None:
+            frame["client_id"] = client_id
+        await self.send(frame)
+
+    # --- receiving ------------------------------------------------------------------------
+    async def expect(self, frame_type: str, *, timeout: float = WAIT_SECONDS, **fields) -> dict:
+        """The next frame of this type whose top-level fields match; others are passed over."""
+
+        async def wait() -> dict:
+            while True:
+                frame = await self._inbox.get()
+                if frame.get("type") == frame_type and all(
+                    frame.get(key) == value for key, value in fields.items()
+                ):
+                    return frame
+
+        try:
+            return await asyncio.wait_for(wait(), timeout)
+        except TimeoutError:
+            raise AssertionError(
+                f"no {frame_type!r} frame matching {fields} within {timeout}s; "
+                f"received: {self.frames[-10:]}"
+            ) from None
+
+    def messages(self, request_id) -> list[dict]:
+        """Every chat message received for this request, in arrival order."""
+        return [
+            frame["message"]
+            for frame in self.frames
+            if frame.get("type") == "new-message"
+            and frame["message"]["request_id"] == str(request_id)
+        ]
+
+    def seqs(self, request_id) -> list[int]:
+        return [message["seq"] for message in self.messages(request_id)]
+
+    async def wait_for_messages(self, request_id, count: int, *, timeout: float) -> list[dict]:
+        """Wait until `count` messages arrived for the request (or give up after timeout)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self.messages(request_id)) < count and loop.time() < deadline:
+            if self._closed.is_set():
+                break
+            await asyncio.sleep(0.05)
+        return self.messages(request_id)
+
+    # --- closing --------------------------------------------------------------------------
+    @property
+    def is_open(self) -> bool:
+        return not self._closed.is_set()
+
+    async def wait_closed(self, *, timeout: float) -> int | None:
+        """Wait for the server to close the socket; the close code it sent."""
+        try:
+            await asyncio.wait_for(self._closed.wait(), timeout)
+        except TimeoutError:
+            raise AssertionError(f"socket still open after {timeout}s") from None
+        return self.connection.close_code
+
+    async def close(self) -> None:
+        with suppress(Exception):
+            await self.connection.close()
+        with suppress(Exception):
+            await asyncio.wait_for(self._reader, 3)

@@ -1,0 +1,173 @@
+"""Real daphne processes for the end-to-end tests.
+
+Each process runs the production ASGI application against the pytest test database and the
+shared Redis, exactly as a deployment would run N processes behind one address.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import quote
+
+from django.conf import settings
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+MAX_FRAME_BYTES = 64 * 1024
+STARTUP_TIMEOUT_SECONDS = 20
+STOP_TIMEOUT_SECONDS = 5
+
+
+@dataclass
+class DaphneServer:
+    name: str
+    port: int
+    access_log: Path
+    stdout_log: Path
+    stderr_log: Path
+    process: subprocess.Popen = field(repr=False)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/"
+
+    def output(self) -> str:
+        """Everything the process wrote: access log, stdout and stderr."""
+        return "\n".join(
+            path.read_text(errors="replace")
+            for path in (self.access_log, self.stdout_log, self.stderr_log)
+            if path.exists()
+        )
+
+    def kill_hard(self) -> None:
+        """SIGKILL: the process dies without closing its sockets or cleaning up presence."""
+        os.kill(self.pid, signal.SIGKILL)
+        self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+    def stop(self) -> None:
+        if self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def database_url_of_test_db() -> str:
+    """The URL of the database pytest-django created (NAME is the test database by now)."""
+    db = settings.DATABASES["default"]
+    credentials = quote(db.get("USER") or "", safe="")
+    if db.get("PASSWORD"):
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = db.get("HOST") or "127.0.0.1"
+    port = db.get("PORT") or 5432
+    return f"postgres://{credentials}@{host}:{port}/{quote(db['NAME'], safe='')}"
+
+
+def server_environment(**overrides: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        DATABASE_URL=database_url_of_test_db(),
+        REDIS_URL=settings.REDIS_URL,
+        REDIS_PREFIX=settings.REDIS_PREFIX,
+        SECRET_KEY=settings.SECRET_KEY,
+        JWT_SECRET=settings.JWT_SECRET,
+        DEBUG="false",
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(overrides)
+    return env
+
+
+def launch(name: str, log_dir: Path, env: dict[str, str]) -> DaphneServer:
+    port = free_port()
+    access_log = log_dir / f"{name}-access.log"
+    stdout_log = log_dir / f"{name}-stdout.log"
+    stderr_log = log_dir / f"{name}-stderr.log"
+    command = [
+        sys.executable,
+        "-m",
+        "daphne",
+        "-b",
+        "127.0.0.1",
+        "-p",
+        str(port),
+        "--websocket-max-message-size",
+        str(MAX_FRAME_BYTES),
+        "--websocket-max-frame-size",
+        str(MAX_FRAME_BYTES),
+        "--access-log",
+        str(access_log),
+        "config.asgi:application",
+    ]
+    # Files, not pipes: a chatty process must never block on a pipe nobody reads.
+    with stdout_log.open("wb") as stdout, stderr_log.open("wb") as stderr:
+        process = subprocess.Popen(
+            command, cwd=REPO_ROOT, env=env, stdout=stdout, stderr=stderr, stdin=subprocess.DEVNULL
+        )
+    return DaphneServer(name, port, access_log, stdout_log, stderr_log, process)
+
+
+def wait_until_healthy(server: DaphneServer) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            break
+        try:
+            with urllib.request.urlopen(f"{server.http_url}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.1)
+    server.stop()
+    raise RuntimeError(
+        f"daphne {server.name} did not become healthy on port {server.port} "
+        f"(exit code {server.process.poll()}). Its stderr:\n"
+        + server.stderr_log.read_text(errors="replace")
+    )
+
+
+def start_servers(
+    count: int, log_dir: Path, *, first: int = 0, **env_overrides: str
+) -> list[DaphneServer]:
+    """Start `count` processes at once (they boot in parallel), then wait for each. They are
+    named A, B, C... from the `first`-th letter, which also names their log files."""
+    env = server_environment(**env_overrides)
+    servers = [launch(chr(ord("A") + first + index), log_dir, env) for index in range(count)]
+    try:
+        for server in servers:
+            wait_until_healthy(server)
+    except BaseException:
+        stop_servers(servers)
+        raise
+    return servers
+
+
+def stop_servers(servers: list[DaphneServer]) -> None:
+    for server in servers:
+        server.stop()

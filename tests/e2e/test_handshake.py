@@ -1,0 +1,129 @@
+"""The WebSocket handshake on a real daphne process: who gets a socket, and how."""
+
+import uuid
+from datetime import timedelta
+
+import jwt
+import pytest
+from django.conf import settings
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from websockets.exceptions import InvalidStatus
+
+from tests.e2e.client import Socket, open_connection
+from tests.e2e.scenario import E2E, access_token, in_db
+from tests.factories import UserFactory
+
+pytestmark = E2E
+
+
+def _no_token(user) -> None:
+    return None
+
+
+def _bad_signature(user) -> str:
+    claims = jwt.decode(
+        access_token(user), settings.JWT_SECRET, algorithms=["HS256"], options={"verify_exp": False}
+    )
+    return jwt.encode(claims, "not-the-server-secret", algorithm="HS256")
+
+
+def _expired(user) -> str:
+    token = AccessToken.for_user(user)
+    # Well past the server's clock-drift leeway.
+    token.set_exp(lifetime=-(settings.SIMPLE_JWT["LEEWAY"] + timedelta(minutes=5)))
+    return str(token)
+
+
+def _refresh_token(user) -> str:
+    return str(RefreshToken.for_user(user))
+
+
+def _unknown_user(user) -> str:
+    token = AccessToken()
+    token[settings.SIMPLE_JWT["USER_ID_CLAIM"]] = str(uuid.uuid4())
+    return str(token)
+
+
+def _inactive_user(user) -> str:
+    return access_token(UserFactory(is_active=False))
+
+
+def _garbage(user) -> str:
+    return "this.is-not-a.jwt"
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        _no_token,
+        _bad_signature,
+        _expired,
+        _refresh_token,
+        _unknown_user,
+        _inactive_user,
+        _garbage,
+    ],
+    ids=lambda make: make.__name__.strip("_"),
+)
+async def test_handshake_without_a_valid_access_token_is_rejected_with_403(server, make_token):
+    token = await in_db(lambda: make_token(UserFactory()))
+
+    with pytest.raises(InvalidStatus) as rejected:
+        await open_connection(server, token)
+
+    assert rejected.value.response.status_code == 403
+
+
+async def test_handshake_from_a_disallowed_origin_is_rejected_with_403(server):
+    token = await in_db(lambda: access_token(UserFactory()))
+
+    with pytest.raises(InvalidStatus) as rejected:
+        await open_connection(server, token, origin="https://attacker.example")
+
+    assert rejected.value.response.status_code == 403
+
+
+@pytest.mark.parametrize("origin", [None, "http://localhost:3000", "http://127.0.0.1"])
+async def test_handshake_with_an_allowed_or_missing_origin_is_accepted(server, origin):
+    token = await in_db(lambda: access_token(UserFactory()))
+
+    connection = await open_connection(server, token, origin=origin)
+
+    await connection.close()
+
+
+@pytest.mark.parametrize("carrier", ["header", "subprotocol", "query"])
+async def test_each_token_carrier_opens_a_working_socket(server, carrier):
+    token = await in_db(lambda: access_token(UserFactory()))
+
+    socket = Socket(await open_connection(server, token, carrier=carrier))
+    try:
+        # The socket is really served: an unknown frame type gets an error answer.
+        await socket.send({"type": "no-such-frame", "ref": "probe"})
+        error = await socket.expect("error", ref="probe")
+        assert error["code"] == "unknown_type"
+    finally:
+        await socket.close()
+
+
+async def test_server_selects_the_bearer_subprotocol_when_the_client_offers_it(server):
+    token = await in_db(lambda: access_token(UserFactory()))
+
+    connection = await open_connection(server, token, carrier="subprotocol")
+
+    assert connection.subprotocol == "bearer"
+    await connection.close()
+
+
+async def test_token_in_the_query_string_never_reaches_the_logs(server):
+    token = await in_db(lambda: access_token(UserFactory()))
+    socket = Socket(await open_connection(server, token, carrier="query"))
+    await socket.send({"type": "no-such-frame", "ref": "probe"})
+    await socket.expect("error", ref="probe")
+    await socket.close()
+    server.stop()  # flushes everything the process had to say
+
+    output = server.output()
+    assert "WSCONNECT /ws/" in output  # the access log did record the connection...
+    assert token not in output  # ...but not the token
+    assert token.split(".")[2] not in output  # not even its signature
