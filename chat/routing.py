@@ -1,10 +1,5 @@
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.urls import path
 
+from chat.consumer import ChatConsumer
 
-class RefuseConsumer(AsyncWebsocketConsumer):
-    async def connect(self) -> None:
-        await self.close()
-
-
-websocket_urlpatterns = [path("ws/", RefuseConsumer.as_asgi())]
+websocket_urlpatterns = [path("ws/", ChatConsumer.as_asgi())]

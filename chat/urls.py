@@ -1,3 +1,11 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from chat.apis import RequestMessagesApi
+
+urlpatterns = [
+    path(
+        "requests/<uuid:request_id>/messages/",
+        RequestMessagesApi.as_view(),
+        name="request-messages",
+    ),
+]

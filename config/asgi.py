@@ -11,11 +11,13 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from chat.middleware import JWTAuthMiddleware, OriginValidatorMiddleware  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": URLRouter(websocket_urlpatterns),
+        # Origin first (cheap, no database), then the token, then the consumer.
+        "websocket": OriginValidatorMiddleware(JWTAuthMiddleware(URLRouter(websocket_urlpatterns))),
     }
 )

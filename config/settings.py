@@ -132,7 +132,11 @@ else:
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        # Our user has `name`, not Django's default first_name/last_name/username.
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+        "OPTIONS": {"user_attributes": ("email", "name")},
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -189,6 +193,9 @@ WS_MESSAGE_RATE = env.float("WS_MESSAGE_RATE", default=10.0)
 WS_MESSAGE_BURST = env.int("WS_MESSAGE_BURST", default=20)
 # Largest accepted WebSocket frame; larger ones close the socket with 1009.
 WS_MAX_FRAME_BYTES = 64 * 1024
+# Every socket compares its rooms' last seq with the database this often (seconds), so a
+# message whose broadcast was lost (Redis hiccup) still arrives.
+CHAT_SYNC_INTERVAL = env.float("CHAT_SYNC_INTERVAL", default=2.0)
 
 # --- Internationalization, static files ---------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -1,0 +1,202 @@
+"""Who is online, shared by every server process through the database.
+
+Each open socket is a SocketConnection row owned by its process's ServerProcess row; a user is
+online while they have at least one. Processes heart-beat their row, and sweep the rows of
+processes that stopped doing so (crashed, killed): those sockets are gone, and their users go
+offline within PRESENCE_TIMEOUT.
+
+Connect and disconnect lock the user's row while they count sockets, so two processes opening
+and closing the same user's sockets at once always leave the right flag.
+"""
+
+import asyncio
+import logging
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
+from uuid import UUID
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from rest_framework.fields import DateTimeField
+
+from accounts.models import Role, ServerProcess, SocketConnection, User
+from chat.groups import broadcast, frame_event, user_group
+from support.matching import expert_became_eligible
+from support.models import RequestStatus, SupportRequest
+
+logger = logging.getLogger(__name__)
+
+# This process's identity; its ServerProcess row is created lazily with its first socket.
+PROCESS_ID = uuid.uuid4()
+
+
+def presence_frame(*, user_id: UUID | str, is_online: bool, last_seen_at: datetime | None) -> dict:
+    return {
+        "type": "presence",
+        "user_id": str(user_id),
+        "is_online": is_online,
+        "last_seen_at": DateTimeField().to_representation(last_seen_at) if last_seen_at else None,
+    }
+
+
+def presence_watchers(*, user_id: UUID | str) -> set[str]:
+    """The other participants of the user's ACTIVE requests: they are told of changes."""
+    pairs = SupportRequest.objects.filter(
+        Q(requester_id=user_id) | Q(expert_id=user_id), status=RequestStatus.ACTIVE
+    ).values_list("requester_id", "expert_id")
+    return {str(pk) for pair in pairs for pk in pair if pk is not None} - {str(user_id)}
+
+
+def _announce_on_commit(*, user_id: UUID | str, is_online: bool, last_seen_at: datetime) -> None:
+    watchers = presence_watchers(user_id=user_id)
+    if not watchers:
+        return
+    event = frame_event(
+        presence_frame(user_id=user_id, is_online=is_online, last_seen_at=last_seen_at)
+    )
+    groups = [user_group(watcher) for watcher in watchers]
+    transaction.on_commit(lambda: broadcast(groups, event))
+
+
+def _ensure_process_row() -> None:
+    ServerProcess.objects.get_or_create(
+        pk=PROCESS_ID, defaults={"hostname": socket.gethostname()[:255], "pid": os.getpid()}
+    )
+
+
+@transaction.atomic
+def presence_connect(*, channel_name: str, user_id: UUID | str) -> bool:
+    """Record an open socket. Returns True when this socket brought the user online."""
+    # Lock the user row first (connect, disconnect and sweep all do): the count of sockets and
+    # the is_online flag then change together.
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None:
+        return False
+    _ensure_process_row()
+    SocketConnection.objects.create(channel_name=channel_name, user=user, process_id=PROCESS_ID)
+    now = timezone.now()
+    came_online = (
+        User.objects.filter(pk=user_id, is_online=False).update(is_online=True, last_seen_at=now)
+        == 1
+    )
+    if not came_online:
+        User.objects.filter(pk=user_id).update(last_seen_at=now)
+        return False
+    _announce_on_commit(user_id=user_id, is_online=True, last_seen_at=now)
+    if user.role == Role.EXPERT:
+        transaction.on_commit(lambda: expert_became_eligible(expert_id=user.pk), robust=True)
+    return True
+
+
+@transaction.atomic
+def presence_disconnect(*, channel_name: str, user_id: UUID | str) -> bool:
+    """Forget a closed socket. Returns True when it was the user's last one (now offline)."""
+    if not User.objects.select_for_update().filter(pk=user_id).exists():
+        return False
+    SocketConnection.objects.filter(pk=channel_name).delete()
+    return _mark_offline_if_no_sockets(user_id=user_id)
+
+
+def _mark_offline_if_no_sockets(*, user_id: UUID | str) -> bool:
+    """Caller holds the user's row lock."""
+    now = timezone.now()
+    if SocketConnection.objects.filter(user_id=user_id).exists():
+        User.objects.filter(pk=user_id).update(last_seen_at=now)
+        return False
+    went_offline = (
+        User.objects.filter(pk=user_id, is_online=True).update(is_online=False, last_seen_at=now)
+        == 1
+    )
+    if went_offline:
+        _announce_on_commit(user_id=user_id, is_online=False, last_seen_at=now)
+    else:
+        User.objects.filter(pk=user_id).update(last_seen_at=now)
+    return went_offline
+
+
+def process_heartbeat(*, sockets: dict[str, str]) -> None:
+    """Tell other processes this one is alive. If it was swept as dead (a long stall), its
+    sockets' rows went with it: record the ones still open again."""
+    if ServerProcess.objects.filter(pk=PROCESS_ID).update(heartbeat_at=timezone.now()):
+        return
+    for channel_name, user_id in list(sockets.items()):
+        try:
+            presence_connect(channel_name=channel_name, user_id=user_id)
+        except IntegrityError:  # closed meanwhile, or already back
+            continue
+
+
+def presence_sweep() -> list[str]:
+    """Drop processes that stopped heart-beating; returns the users that went offline."""
+    cutoff = timezone.now() - timedelta(seconds=settings.PRESENCE_TIMEOUT)
+    with transaction.atomic():
+        dead = list(
+            ServerProcess.objects.filter(heartbeat_at__lt=cutoff).values_list("pk", flat=True)
+        )
+        if not dead:
+            return []
+        user_ids = set(
+            SocketConnection.objects.filter(process_id__in=dead).values_list("user_id", flat=True)
+        )
+        ServerProcess.objects.filter(pk__in=dead).delete()  # cascades to their sockets
+    logger.warning("presence: swept %d server process(es) that stopped heart-beating", len(dead))
+    offline = []
+    for user_id in sorted(user_ids, key=str):
+        with transaction.atomic():
+            locked = User.objects.select_for_update().filter(pk=user_id).exists()
+            if locked and _mark_offline_if_no_sockets(user_id=user_id):
+                offline.append(str(user_id))
+    return offline
+
+
+# --- The process's heartbeat task -------------------------------------------------------------
+# Runs while this process holds sockets (it is started by the first one and stopped with the
+# last), in the event loop that serves them.
+
+_local_sockets: dict[str, str] = {}
+_heartbeat_task: asyncio.Task | None = None
+
+
+async def socket_opened(*, channel_name: str, user_id: UUID | str) -> None:
+    await database_sync_to_async(presence_connect)(channel_name=channel_name, user_id=user_id)
+    _local_sockets[channel_name] = str(user_id)
+    _ensure_heartbeat()
+
+
+async def socket_closed(*, channel_name: str, user_id: UUID | str) -> None:
+    _local_sockets.pop(channel_name, None)
+    await database_sync_to_async(presence_disconnect)(channel_name=channel_name, user_id=user_id)
+    if not _local_sockets:
+        _stop_heartbeat()
+
+
+def _ensure_heartbeat() -> None:
+    global _heartbeat_task
+    loop = asyncio.get_running_loop()
+    task = _heartbeat_task
+    if task is None or task.done() or task.get_loop() is not loop:
+        _heartbeat_task = loop.create_task(_heartbeat_forever(), name="presence-heartbeat")
+
+
+def _stop_heartbeat() -> None:
+    global _heartbeat_task
+    if _heartbeat_task is not None and not _heartbeat_task.done():
+        _heartbeat_task.cancel()
+    _heartbeat_task = None
+
+
+async def _heartbeat_forever() -> None:
+    interval = max(settings.PRESENCE_TIMEOUT / 3, 0.1)
+    while True:
+        try:
+            await database_sync_to_async(process_heartbeat)(sockets=dict(_local_sockets))
+            await database_sync_to_async(presence_sweep)()
+        except Exception:
+            # The database may be briefly unreachable; the next beat tries again.
+            logger.exception("presence heartbeat failed")
+        await asyncio.sleep(interval)

@@ -1,0 +1,47 @@
+"""Chat history and posting over REST: the same rules and the same service as the WebSocket."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chat.selectors import message_history, request_for_chat
+from chat.serializers import (
+    MessageCreateSerializer,
+    MessageHistoryQuerySerializer,
+    MessageHistorySerializer,
+    MessageSerializer,
+)
+from chat.services import message_post
+
+
+class RequestMessagesApi(APIView):
+    @extend_schema(parameters=[MessageHistoryQuerySerializer], responses=MessageHistorySerializer)
+    def get(self, request: Request, request_id) -> Response:
+        """History by seq, ascending. `after`/`before` bound the seq range; `limit` <= 200."""
+        query = MessageHistoryQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        request_for_chat(request_id=request_id, user=request.user)
+        bounds = query.validated_data
+        page = message_history(
+            request_id=request_id,
+            after=bounds.get("after"),
+            before=bounds.get("before"),
+            limit=bounds["limit"],
+        )
+        return Response(MessageHistorySerializer(page).data)
+
+    @extend_schema(request=MessageCreateSerializer, responses={201: MessageSerializer})
+    def post(self, request: Request, request_id) -> Response:
+        """Post a message (participants only). A repeated client_id answers 200 with the
+        original message and stores nothing."""
+        body = MessageCreateSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        message, created = message_post(
+            request_id=request_id, sender=request.user, **body.validated_data
+        )
+        return Response(
+            MessageSerializer(message).data,
+            status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )

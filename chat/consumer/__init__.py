@@ -1,0 +1,3 @@
+from chat.consumer.chat import ChatConsumer
+
+__all__ = ["ChatConsumer"]

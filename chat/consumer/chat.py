@@ -1,0 +1,268 @@
+"""The one WebSocket a client keeps open: rooms, messages, typing, presence, notifications.
+
+Frames are parsed by chat.protocol, the work is done by services and selectors, and message
+ordering is chat.delivery's job; this class only wires them to the socket.
+"""
+
+import asyncio
+import json
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+
+from accounts.presence import socket_closed, socket_opened
+from chat import protocol
+from chat.consumer.ratelimit import TokenBucket
+from chat.consumer.resilient import LayerResilientConsumer
+from chat.delivery import Delivery, Room
+from chat.groups import EVENT_TYPING, abroadcast, request_group, user_group
+from chat.middleware import BEARER_SUBPROTOCOL, active_user, token_leeway, verify_access_token
+from chat.protocol import ClientFrame, FrameError, error_frame, with_ref
+from chat.selectors import (
+    REPLAY_BATCH,
+    active_request_for_participant,
+    messages_in_range,
+    request_last_seqs,
+)
+from chat.serializers import message_data
+from chat.services import message_post
+from config.exceptions import DomainError
+
+logger = logging.getLogger(__name__)
+
+CLOSE_TOKEN_EXPIRED = 4001
+CLOSE_MESSAGE_TOO_BIG = 1009
+# Typing indicators beyond this are dropped silently; they are hints, not messages.
+TYPING_RATE, TYPING_BURST = 5.0, 10
+
+
+def error_code(exc: DomainError) -> str:
+    """The one place domain errors become socket error codes. A plain Conflict in chat is
+    always about the request's state, which the protocol calls not_active."""
+    return "not_active" if exc.code == "conflict" else exc.code
+
+
+@database_sync_to_async
+def fetch_messages(request_id: str, after_seq: int, up_to_seq: int) -> list[dict]:
+    messages = messages_in_range(
+        request_id=request_id, after_seq=after_seq, up_to_seq=up_to_seq, limit=REPLAY_BATCH
+    )
+    return [message_data(message) for message in messages]
+
+
+@database_sync_to_async
+def last_seqs(request_ids: list[str]) -> dict[str, int]:
+    return request_last_seqs(request_ids=request_ids)
+
+
+@database_sync_to_async
+def post_message(**kwargs) -> tuple[dict, bool]:
+    message, created = message_post(**kwargs)
+    return message_data(message), created
+
+
+class ChatConsumer(LayerResilientConsumer):
+    user = None
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.user = self.scope.get("user")
+        if self.user is None:
+            await self.close()  # before accept: the handshake is answered with 403
+            return
+        self.token_exp: int = self.scope["token_exp"]
+        self.delivery = Delivery(send_frame=self.send_frame, fetch_messages=fetch_messages)
+        self.messages_bucket = TokenBucket(
+            rate=settings.WS_MESSAGE_RATE, burst=settings.WS_MESSAGE_BURST
+        )
+        self.typing_bucket = TokenBucket(rate=TYPING_RATE, burst=TYPING_BURST)
+        await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
+        await socket_opened(channel_name=self.channel_name, user_id=self.user.pk)
+        offered = self.scope.get("subprotocols") or []
+        await self.accept(subprotocol=BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in offered else None)
+        self.background = [
+            asyncio.create_task(self._close_when_token_expires()),
+            asyncio.create_task(self._sync_rooms_forever()),
+        ]
+
+    async def disconnect(self, code: int) -> None:
+        if self.user is None:
+            return
+        for task in getattr(self, "background", []):
+            task.cancel()
+        for group in self.layer_groups():
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception as exc:  # the groups expire on their own
+                logger.warning("channel layer group_discard failed (%s)", exc)
+        await socket_closed(channel_name=self.channel_name, user_id=self.user.pk)
+
+    def layer_groups(self) -> list[str]:
+        if self.user is None:
+            return []
+        rooms = [request_group(request_id) for request_id in self.delivery.rooms]
+        return [user_group(self.user.pk), *rooms]
+
+    async def _close_when_token_expires(self) -> None:
+        leeway = token_leeway().total_seconds()
+        # Re-read the deadline after each sleep: `authenticate` may have pushed it back.
+        while (remaining := self.token_exp + leeway - time.time()) > 0:
+            await asyncio.sleep(remaining)
+        await self.close(code=CLOSE_TOKEN_EXPIRED)
+
+    async def _sync_rooms_forever(self) -> None:
+        """Catch up on messages whose broadcast never arrived (the tail of a burst lost to a
+        Redis hiccup): compare every joined room's last seq in the database with ours."""
+        while True:
+            await asyncio.sleep(settings.CHAT_SYNC_INTERVAL)
+            if not self.delivery.rooms:
+                continue
+            try:
+                for request_id, seq in (await last_seqs(list(self.delivery.rooms))).items():
+                    await self.delivery.catch_up(request_id, up_to_seq=seq)
+            except Exception:
+                logger.exception("chat sync failed; retrying at the next interval")
+
+    # --- client frames ------------------------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
+        if text_data is None:
+            await self.send_frame(error_frame("invalid_payload", "Frames must be JSON text."))
+            return
+        # A character is at least one byte: only long frames need encoding to be measured.
+        limit = settings.WS_MAX_FRAME_BYTES
+        if len(text_data) > limit // 4 and len(text_data.encode("utf-8")) > limit:
+            await self.close(code=CLOSE_MESSAGE_TOO_BIG)
+            return
+        frame = None
+        try:
+            frame = protocol.parse_frame(text_data)
+            await self.handlers[frame.type](self, frame)
+        except FrameError as exc:
+            await self.send_frame(
+                error_frame(exc.code, exc.detail, ref=exc.ref, request_id=exc.request_id)
+            )
+        except DomainError as exc:
+            await self.send_frame(
+                error_frame(error_code(exc), exc.detail, ref=frame.ref, request_id=frame.request_id)
+            )
+
+    def _joined_room(self, frame: ClientFrame) -> Room:
+        room = self.delivery.rooms.get(frame.request_id)
+        if room is None:
+            raise FrameError(
+                "not_joined",
+                "Join the request first (join-request).",
+                ref=frame.ref,
+                request_id=frame.request_id,
+            )
+        return room
+
+    async def join_request(self, frame: ClientFrame) -> None:
+        request_id = frame.request_id
+        await database_sync_to_async(active_request_for_participant)(
+            request_id=request_id, user=self.user
+        )
+        # Join the group before reading the room's last seq: every message committed after
+        # that read is then broadcast to us, and every one before it is in the database.
+        await self.channel_layer.group_add(request_group(request_id), self.channel_name)
+        db_last = (await last_seqs([request_id]))[request_id]
+        room = self.delivery.rooms.get(request_id)
+        if room is None:
+            start = db_last if frame.after_seq is None else min(frame.after_seq, db_last)
+            room = self.delivery.rooms[request_id] = Room(last_seq=start)
+        async with room.lock:
+            if frame.after_seq is not None:
+                room.last_seq = min(frame.after_seq, db_last)
+            await self.delivery.fill_locked(request_id, room, up_to_seq=db_last)
+            joined = {"type": "joined", "request_id": request_id, "last_seq": room.last_seq}
+        await self.send_frame(with_ref(joined, frame.ref))
+
+    async def leave_request(self, frame: ClientFrame) -> None:
+        self._joined_room(frame)
+        self.delivery.forget(frame.request_id)
+        await self.channel_layer.group_discard(request_group(frame.request_id), self.channel_name)
+        await self.send_frame(with_ref({"type": "left", "request_id": frame.request_id}, frame.ref))
+
+    async def send_message(self, frame: ClientFrame) -> None:
+        room = self._joined_room(frame)
+        if not self.messages_bucket.take():
+            raise FrameError(
+                "rate_limited",
+                f"More than {settings.WS_MESSAGE_RATE:g} messages a second; nothing was stored.",
+                ref=frame.ref,
+                request_id=frame.request_id,
+            )
+        # Holding the room's lock from the write to the ack keeps the periodic sync from
+        # delivering our own message first (which would leave the ack without its ref).
+        async with room.lock:
+            message, created = await post_message(
+                request_id=frame.request_id,
+                sender=self.user,
+                content=frame.content,
+                client_id=frame.client_id,
+            )
+            # The sender's ack comes from the stored row, not the broadcast, so a channel-layer
+            # failure after commit cannot lose it; the broadcast echo is then a duplicate.
+            if created or message["seq"] > room.last_seq:
+                await self.delivery.deliver_locked(frame.request_id, room, message, ref=frame.ref)
+            else:
+                # A repeated client_id: answer with the original, already delivered, message.
+                await self.send_frame(with_ref(protocol.new_message_frame(message), frame.ref))
+
+    async def typing(self, frame: ClientFrame) -> None:
+        self._joined_room(frame)
+        if not self.typing_bucket.take():
+            return
+        relay = {
+            "type": "typing",
+            "request_id": frame.request_id,
+            "user_id": str(self.user.pk),
+            "is_typing": frame.is_typing,
+        }
+        event = {"type": EVENT_TYPING, "frame": relay, "sender_channel": self.channel_name}
+        await abroadcast([request_group(frame.request_id)], event)
+
+    async def authenticate(self, frame: ClientFrame) -> None:
+        verified = verify_access_token(frame.token)
+        if verified is None:
+            raise FrameError("invalid_payload", "The token is invalid or expired.", ref=frame.ref)
+        if verified.user_id != str(self.user.pk) or await active_user(verified.user_id) is None:
+            raise FrameError(
+                "access_denied", "The token is not valid for this socket's user.", ref=frame.ref
+            )
+        self.token_exp = max(self.token_exp, verified.exp)
+        await self.send_frame(with_ref({"type": "authenticated", "exp": self.token_exp}, frame.ref))
+
+    handlers = {
+        protocol.JOIN: join_request,
+        protocol.LEAVE: leave_request,
+        protocol.SEND: send_message,
+        protocol.TYPING: typing,
+        protocol.AUTHENTICATE: authenticate,
+    }
+
+    # --- channel-layer events -----------------------------------------------------------------
+
+    async def chat_message(self, event: dict) -> None:
+        message = event["message"]
+        try:
+            await self.delivery.deliver(message["request_id"], message)
+        except Exception:  # e.g. the database is unreachable during a gap fill
+            logger.exception("delivery failed; the periodic sync will retry")
+
+    async def chat_typing(self, event: dict) -> None:
+        relay = event["frame"]
+        if event.get("sender_channel") != self.channel_name and self.delivery.is_joined(
+            relay["request_id"]
+        ):
+            await self.send_frame(relay)
+
+    async def client_frame(self, event: dict) -> None:
+        await self.send_frame(event["frame"])
+
+    async def send_frame(self, frame: dict) -> None:
+        await self.send(text_data=json.dumps(frame))

@@ -1,0 +1,98 @@
+"""Exactly-once, in-order delivery of a room's messages to one socket.
+
+Each joined room remembers the last seq this socket delivered. A message arriving from any
+source (the channel layer, the sender's own ack, a replay, the periodic sync) goes through
+`deliver`: an old seq is a duplicate and is dropped; the next seq is sent; a later seq means the
+layer lost something, so the missing seqs are read from the database first. Because seqs are
+assigned under the request's row lock and broadcast after commit, when seq N is visible every
+seq below N is committed, so the fill always finds them.
+
+All deliveries for one room hold that room's lock, so a broadcast, an ack and a sync running in
+different tasks can never interleave their frames.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from chat.protocol import Ref, new_message_frame, with_ref
+
+logger = logging.getLogger(__name__)
+
+Frame = dict[str, Any]
+SendFrame = Callable[[Frame], Awaitable[None]]
+# (request_id, after_seq, up_to_seq) -> serialized messages with after_seq < seq <= up_to_seq,
+# ascending; may return fewer than asked (a batch), never skip one.
+FetchMessages = Callable[[str, int, int], Awaitable[list[Frame]]]
+
+
+class Room:
+    def __init__(self, last_seq: int) -> None:
+        self.last_seq = last_seq
+        self.lock = asyncio.Lock()
+
+
+class Delivery:
+    def __init__(self, *, send_frame: SendFrame, fetch_messages: FetchMessages) -> None:
+        self._send_frame = send_frame
+        self._fetch_messages = fetch_messages
+        self.rooms: dict[str, Room] = {}
+
+    def is_joined(self, request_id: str) -> bool:
+        return request_id in self.rooms
+
+    def room(self, request_id: str) -> Room:
+        """The joined room's state, created (tracking from seq 0) on first use."""
+        return self.rooms.setdefault(request_id, Room(last_seq=0))
+
+    def forget(self, request_id: str) -> None:
+        self.rooms.pop(request_id, None)
+
+    def last_seq(self, request_id: str) -> int | None:
+        room = self.rooms.get(request_id)
+        return room.last_seq if room else None
+
+    async def deliver(self, request_id: str, message: Frame, *, ref: Ref = None) -> bool:
+        """Deliver one message (filling any gap before it). False if it was a duplicate or the
+        room is not joined. `ref` goes on this message's frame only: it is the sender's ack."""
+        room = self.rooms.get(request_id)
+        if room is None:
+            return False
+        async with room.lock:
+            return await self.deliver_locked(request_id, room, message, ref=ref)
+
+    async def deliver_locked(
+        self, request_id: str, room: Room, message: Frame, *, ref: Ref = None
+    ) -> bool:
+        """`deliver` for a caller that already holds `room.lock`."""
+        if self.rooms.get(request_id) is not room:
+            return False  # left while waiting for the lock
+        seq = message["seq"]
+        if seq <= room.last_seq:
+            return False
+        if seq > room.last_seq + 1:
+            await self.fill_locked(request_id, room, up_to_seq=seq - 1)
+        await self._send_frame(with_ref(new_message_frame(message), ref))
+        room.last_seq = seq
+        return True
+
+    async def catch_up(self, request_id: str, *, up_to_seq: int) -> None:
+        """Deliver everything up to `up_to_seq` that this socket has not had yet."""
+        room = self.rooms.get(request_id)
+        if room is None or up_to_seq <= room.last_seq:
+            return
+        async with room.lock:
+            if self.rooms.get(request_id) is room:
+                await self.fill_locked(request_id, room, up_to_seq=up_to_seq)
+
+    async def fill_locked(self, request_id: str, room: Room, *, up_to_seq: int) -> None:
+        while room.last_seq < up_to_seq:
+            batch = await self._fetch_messages(request_id, room.last_seq, up_to_seq)
+            if not batch:
+                # Cannot happen while seqs are gap-free; never spin if it somehow does.
+                logger.error("room %s: seqs %s..%s missing", request_id, room.last_seq, up_to_seq)
+                return
+            for message in batch:
+                await self._send_frame(new_message_frame(message))
+                room.last_seq = message["seq"]

@@ -1,0 +1,116 @@
+"""The WebSocket handshake: Origin check and JWT authentication.
+
+A rejected handshake never reaches `accept`, so daphne answers HTTP 403 and no socket is opened.
+Nothing here logs headers or the query string: the token may travel in either.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import parse_qs, urlparse
+
+from channels.db import database_sync_to_async
+from channels.security.websocket import WebsocketDenier
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.http.request import split_domain_port, validate_host
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.settings import api_settings
+from rest_framework_simplejwt.tokens import AccessToken
+
+from accounts.models import User
+
+BEARER_SUBPROTOCOL = "bearer"
+
+
+def _header(scope: dict, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin1")
+    return None
+
+
+class OriginValidatorMiddleware:
+    """Refuse browser connections from origins whose host is not in ALLOWED_HOSTS.
+
+    Unlike channels' AllowedHostsOriginValidator, a missing Origin is accepted: browsers always
+    send one, so its absence means a non-browser client, which CSRF-style attacks cannot use.
+    """
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        origin = _header(scope, b"origin")
+        if origin is not None and not origin_allowed(origin):
+            return await WebsocketDenier()(scope, receive, send)
+        return await self.app(scope, receive, send)
+
+
+def origin_allowed(origin: str) -> bool:
+    host = urlparse(origin).netloc
+    if not host:
+        return False
+    domain, _port = split_domain_port(host)
+    return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+
+
+@dataclass(frozen=True)
+class VerifiedToken:
+    user_id: str
+    exp: int
+
+
+def verify_access_token(raw: str) -> VerifiedToken | None:
+    """Signature, expiry (with the configured leeway) and type `access`; None if any fails."""
+    try:
+        token = AccessToken(raw)
+        return VerifiedToken(user_id=str(token[api_settings.USER_ID_CLAIM]), exp=int(token["exp"]))
+    except (TokenError, KeyError, TypeError, ValueError):
+        return None
+
+
+def token_leeway() -> timedelta:
+    return AccessToken.get_token_backend().get_leeway()
+
+
+def token_from_scope(scope: dict) -> str | None:
+    """The token from the Authorization header, the ["bearer", <token>] subprotocol pair, or
+    the `token` query parameter, in that order of preference."""
+    authorization = _header(scope, b"authorization")
+    if authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer" and value.strip():
+            return value.strip()
+    subprotocols = list(scope.get("subprotocols") or [])
+    if BEARER_SUBPROTOCOL in subprotocols:
+        index = subprotocols.index(BEARER_SUBPROTOCOL)
+        if index + 1 < len(subprotocols):
+            return subprotocols[index + 1]
+    query = parse_qs(scope.get("query_string", b"").decode("latin1"))
+    values = query.get("token")
+    return values[0] if values else None
+
+
+@database_sync_to_async
+def active_user(user_id: str) -> User | None:
+    try:
+        return User.objects.filter(pk=user_id, is_active=True).first()
+    except (ValidationError, ValueError, TypeError):  # a malformed id in a validly signed token
+        return None
+
+
+class JWTAuthMiddleware:
+    """Put `user` (None when not authenticated) and `token_exp` into the scope."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        scope = dict(scope, user=None, token_exp=None)
+        raw = token_from_scope(scope)
+        verified = verify_access_token(raw) if raw else None
+        if verified is not None:
+            user = await active_user(verified.user_id)
+            if user is not None:
+                scope.update(user=user, token_exp=verified.exp)
+        return await self.app(scope, receive, send)
