@@ -1,0 +1,1 @@
+"""Load benchmark for the chat path: `python -m bench <scenario>` (see docs/performance.md)."""

@@ -1,0 +1,17 @@
+"""The scenarios `python -m bench` knows, by name."""
+
+from bench.scenarios.chat import closed, closed_idle, open_rates, overload
+from bench.scenarios.smoke import smoke
+from bench.scenarios.sockets import connect, idle
+
+SCENARIOS = {
+    "closed": closed,
+    "closed-idle": closed_idle,
+    "open": open_rates,
+    "connect": connect,
+    "idle": idle,
+    "overload": overload,
+    "smoke": smoke,
+}
+# `all` runs these in turn (smoke is for CI only).
+ALL = ["closed", "closed-idle", "open", "connect", "idle", "overload"]

@@ -1,0 +1,206 @@
+"""Production launcher: one listening socket, several daphne processes accepting on it.
+
+    python -m config.serve [--workers N] [--host H] [--port P]
+
+The parent binds the TCP socket once and hands its file descriptor to every child (`daphne --fd`),
+so N processes serve one address and the kernel spreads new connections between them. The
+parent stays small: it forwards SIGTERM/SIGINT to the children, waits for them, and restarts a
+child that dies unexpectedly. Rooms, presence and notifications are shared through Redis, so more
+than one worker needs REDIS_URL.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import resource
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+logger = logging.getLogger("config.serve")
+
+# Frames above 64 KiB close the socket with 1009 (see SPEC "Bad input").
+MAX_WS_BYTES = 65536
+# A child that crashes again within this many seconds of starting is restarted ever more slowly.
+STABLE_AFTER_SECONDS = 30
+MAX_BACKOFF_SECONDS = 30
+SHUTDOWN_GRACE_SECONDS = 15
+LISTEN_BACKLOG = 4096
+
+
+class LaunchError(Exception):
+    """The launcher cannot start as configured; the message says what to change."""
+
+
+@dataclass
+class Worker:
+    index: int
+    process: subprocess.Popen | None = None
+    started_at: float = 0.0
+    backoff: float = 0.5
+    restart_at: float | None = None
+    restarts: int = field(default=0)
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m config.serve", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument(
+        "--verbosity", type=int, default=1, help="daphne verbosity (0 turns the access log off)"
+    )
+    args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
+    return args
+
+
+def check_configuration(*, workers: int) -> None:
+    if workers > 1 and not os.environ.get("REDIS_URL"):
+        raise LaunchError(
+            f"--workers {workers} needs REDIS_URL: without Redis each process has its own "
+            "in-memory channel layer, so users on different processes could not chat. "
+            "Set REDIS_URL, or run with --workers 1."
+        )
+
+
+def raise_open_files_limit() -> None:
+    """Every WebSocket is a file descriptor; the default soft limit (often 1024) is far too low.
+    Children inherit the raised limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError) as exc:
+            logger.warning("could not raise the open-files limit above %s: %s", soft, exc)
+
+
+def bind(*, host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    listener = socket.create_server((host, port), family=family, backlog=LISTEN_BACKLOG)
+    listener.set_inheritable(True)
+    return listener
+
+
+def child_command(*, fd: int, verbosity: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "daphne",
+        "--fd",
+        str(fd),
+        "--websocket-max-message-size",
+        str(MAX_WS_BYTES),
+        "--websocket-max-frame-size",
+        str(MAX_WS_BYTES),
+        "--proxy-headers",
+        "-v",
+        str(verbosity),
+        "config.asgi:application",
+    ]
+
+
+class Supervisor:
+    def __init__(self, *, listener: socket.socket, workers: int, verbosity: int):
+        self.listener = listener
+        self.command = child_command(fd=listener.fileno(), verbosity=verbosity)
+        self.workers = [Worker(index=i) for i in range(workers)]
+        self.stopping = False
+
+    def start(self, worker: Worker) -> None:
+        worker.process = subprocess.Popen(
+            self.command, cwd=BASE_DIR, pass_fds=(self.listener.fileno(),)
+        )
+        worker.started_at = time.monotonic()
+        worker.restart_at = None
+        logger.info("worker %d started (pid %d)", worker.index, worker.process.pid)
+
+    def request_stop(self, signum: int, _frame) -> None:
+        self.stopping = True
+        for worker in self.workers:
+            if worker.process and worker.process.poll() is None:
+                worker.process.send_signal(signal.SIGTERM)
+
+    def run(self) -> int:
+        for worker in self.workers:
+            self.start(worker)
+        while not self.stopping:
+            self.reap_and_restart()
+            time.sleep(0.2)
+        return self.wait_for_children()
+
+    def reap_and_restart(self) -> None:
+        now = time.monotonic()
+        for worker in self.workers:
+            if worker.restart_at is not None:
+                if now >= worker.restart_at:
+                    self.start(worker)
+                continue
+            code = worker.process.poll()
+            if code is None:
+                continue
+            # A worker that had been up for a while gets a quick restart; one that keeps
+            # crashing at start-up (bad configuration, database down) is retried ever more slowly.
+            if now - worker.started_at >= STABLE_AFTER_SECONDS:
+                worker.backoff = 0.5
+            else:
+                worker.backoff = min(worker.backoff * 2, MAX_BACKOFF_SECONDS)
+            worker.restart_at = now + worker.backoff
+            worker.restarts += 1
+            logger.warning(
+                "worker %d (pid %d) exited with %s; restarting in %.1fs",
+                worker.index,
+                worker.process.pid,
+                code,
+                worker.backoff,
+            )
+
+    def wait_for_children(self) -> int:
+        deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS
+        for worker in self.workers:
+            if worker.process is None:
+                continue
+            try:
+                worker.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                logger.warning("worker %d did not stop in time; killing it", worker.index)
+                worker.process.kill()
+                worker.process.wait()
+        self.listener.close()
+        return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # Same source of configuration as the settings, so the checks here see what children will.
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+    args = parse_args(argv)
+    try:
+        check_configuration(workers=args.workers)
+    except LaunchError as exc:
+        print(f"config.serve: {exc}", file=sys.stderr)
+        return 2
+    raise_open_files_limit()
+    listener = bind(host=args.host, port=args.port)
+    supervisor = Supervisor(listener=listener, workers=args.workers, verbosity=args.verbosity)
+    signal.signal(signal.SIGTERM, supervisor.request_stop)
+    signal.signal(signal.SIGINT, supervisor.request_stop)
+    logger.info("serving on %s:%d with %d daphne worker(s)", args.host, args.port, args.workers)
+    return supervisor.run()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
