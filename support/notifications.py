@@ -4,14 +4,14 @@ raised into the request that caused them."""
 
 from chat.groups import broadcast, frame_event, request_group, user_group
 from support.models import RequestStatus, SupportRequest
-from support.selectors import eligible_experts
+from support.selectors import queue_watchers
 from support.serializers import request_as_json
 
 
 def notify_request_changed(request: SupportRequest) -> None:
-    """`request-updated` to the requester, the expert and the room; and to the experts who could
-    take it: `request-queued` while it waits, `request-taken` once it is gone from the queue
-    (taken by an expert, or cancelled)."""
+    """`request-updated` to the requester, the expert and the room; and to the online, available
+    experts whose queue shows it: `request-queued` while it waits, `request-taken` once it is
+    gone from the queue (taken by an expert, or cancelled)."""
     payload = request_as_json(request)
     groups = [user_group(request.requester_id), request_group(request.pk)]
     if request.expert_id:
@@ -24,7 +24,7 @@ def notify_request_changed(request: SupportRequest) -> None:
         frame = {"type": "request-taken", "request_id": str(request.pk)}
     else:
         return
-    experts = eligible_experts(skill_id=request.skill_id).values_list("user_id", flat=True)
+    experts = queue_watchers(skill_id=request.skill_id).values_list("user_id", flat=True)
     broadcast(
         [user_group(expert_id) for expert_id in experts if expert_id != request.expert_id],
         frame_event(frame),

@@ -69,24 +69,33 @@ def eligible_experts(*, skill_id: int | None) -> QuerySet[ExpertProfile]:
     active account, available, online, has the skill, below capacity; then fewest active
     requests, highest rating, and the longest since their last assignment (never = longest)."""
     experts = (
-        ExpertProfile.objects.select_related("user")
-        .filter(
-            user__is_active=True,
-            user__role=Role.EXPERT,
-            user__is_online=True,
-            is_available=True,
-        )
+        _available_experts_with(skill_id=skill_id)
+        .select_related("user")
         .annotate(active_count=_active_count_subquery())
         .filter(active_count__lt=F("max_active_requests"))
     )
-    if skill_id is not None:
-        experts = experts.filter(skills__id=skill_id)
     return experts.order_by(
         "active_count",
         "-rating_avg",
         F("last_assigned_at").asc(nulls_first=True),
         "user__date_joined",
     )
+
+
+def queue_watchers(*, skill_id: int | None) -> QuerySet[ExpertProfile]:
+    """Online, available experts in whose queue a request naming `skill_id` shows up, full or
+    not: the ones told when it is queued and when it is gone. (Anyone with a free slot would
+    already have been matched, so limiting this to free experts would tell nobody.)"""
+    return _available_experts_with(skill_id=skill_id)
+
+
+def _available_experts_with(*, skill_id: int | None) -> QuerySet[ExpertProfile]:
+    experts = ExpertProfile.objects.filter(
+        user__is_active=True, user__role=Role.EXPERT, user__is_online=True, is_available=True
+    )
+    if skill_id is not None:
+        experts = experts.filter(skills__id=skill_id)
+    return experts
 
 
 def platform_stats() -> dict:
