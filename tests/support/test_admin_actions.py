@@ -1,0 +1,67 @@
+"""Django admin: the request list and the lifecycle actions, which go through the services."""
+
+import pytest
+from django.test import Client
+
+from support.models import RequestStatus
+from tests.factories import ActiveRequestFactory, MessageFactory, SupportRequestFactory
+
+pytestmark = pytest.mark.django_db
+
+CHANGELIST = "/admin/support/supportrequest/"
+
+
+@pytest.fixture
+def staff_browser(admin_user) -> Client:
+    admin_user.is_superuser = True
+    admin_user.save(update_fields=["is_superuser"])
+    browser = Client()
+    browser.force_login(admin_user)
+    return browser
+
+
+def _act(browser: Client, action: str, *requests):
+    return browser.post(
+        CHANGELIST,
+        {"action": action, "_selected_action": [str(r.pk) for r in requests]},
+        follow=True,
+    )
+
+
+def test_request_list_filters_and_searches(staff_browser):
+    SupportRequestFactory(title="Printer on fire")
+    SupportRequestFactory(title="Lost password")
+    response = staff_browser.get(CHANGELIST, {"q": "printer", "status__exact": "REQUESTED"})
+    assert response.status_code == 200
+    assert b"Printer on fire" in response.content
+    assert b"Lost password" not in response.content
+
+
+def test_request_page_shows_its_messages(staff_browser):
+    message = MessageFactory(content="the conversation so far", seq=1)
+    response = staff_browser.get(f"{CHANGELIST}{message.request.pk}/change/")
+    assert response.status_code == 200
+    assert b"the conversation so far" in response.content
+
+
+def test_cancel_action_cancels_waiting_requests_and_reports_the_rest(staff_browser):
+    waiting, active = SupportRequestFactory(), ActiveRequestFactory()
+    response = _act(staff_browser, "cancel_selected", waiting, active)
+    assert response.status_code == 200
+    waiting.refresh_from_db()
+    active.refresh_from_db()
+    assert waiting.status == RequestStatus.CANCELLED
+    assert active.status == RequestStatus.ACTIVE
+    text = response.content.decode()
+    assert "1 request(s) cancelled." in text
+    assert "Only a request that is still waiting can be cancelled." in text
+
+
+def test_close_action_closes_active_requests(staff_browser):
+    active, waiting = ActiveRequestFactory(), SupportRequestFactory()
+    _act(staff_browser, "close_selected", active, waiting)
+    active.refresh_from_db()
+    waiting.refresh_from_db()
+    assert active.status == RequestStatus.CLOSED
+    assert active.closed_at is not None
+    assert waiting.status == RequestStatus.REQUESTED

@@ -1,0 +1,50 @@
+import pytest
+
+from tests.conftest import client_for
+from tests.factories import (
+    ActiveRequestFactory,
+    ExpertFactory,
+    MessageFactory,
+    ReviewFactory,
+    SupportRequestFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+STATS = "/api/admin/stats/"
+
+
+def test_stats_count_people_requests_messages_and_ratings(admin_client, user):
+    ExpertFactory(is_online=True)
+    ExpertFactory(is_online=False)
+    SupportRequestFactory(requester=user)
+    SupportRequestFactory(requester=user, status="CANCELLED")
+    active = ActiveRequestFactory(requester=user)
+    MessageFactory(request=active, seq=1)
+    MessageFactory(request=active, seq=2)
+    ReviewFactory(rating=5)
+    ReviewFactory(rating=4)
+    ReviewFactory(rating=4)
+
+    response = admin_client.get(STATS)
+
+    assert response.status_code == 200
+    body = response.json()
+    # The active request brings its own expert; each review its own requester and expert.
+    assert body["users"] == 1 + 3
+    assert body["experts"] == 2 + 1 + 3
+    assert body["experts_online"] == 1
+    assert body["requests"] == {"REQUESTED": 1, "ACTIVE": 1, "CLOSED": 3, "CANCELLED": 1}
+    assert body["messages"] == 2
+    assert body["average_rating"] == "4.33"
+
+
+def test_average_rating_is_null_without_reviews(admin_client):
+    body = admin_client.get(STATS).json()
+    assert body["average_rating"] is None
+    assert body["requests"] == {"REQUESTED": 0, "ACTIVE": 0, "CLOSED": 0, "CANCELLED": 0}
+
+
+@pytest.mark.parametrize("role", ["user", "expert"])
+def test_only_staff_see_stats(request, role):
+    assert client_for(request.getfixturevalue(role)).get(STATS).status_code == 403
