@@ -8,8 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import IsExpert, IsRegularUser, IsStaff
 from support import services
-from support.permissions import IsExpert, IsRegularUser, IsStaff
 from support.selectors import (
     platform_stats,
     request_get_visible,

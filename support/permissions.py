@@ -1,7 +1,6 @@
-"""Role checks for the request APIs. The services enforce the same rules; these answer 403
-before a body is even parsed, so a caller whose role may never do something learns that first."""
-
-from rest_framework.permissions import BasePermission
+"""Role predicates the request services decide by. (The views gate on the matching permission
+classes in accounts.permissions, so a wrong role gets 403 before its body is even parsed.)
+A staff account counts as staff only, whatever its stored role."""
 
 from accounts.models import Role
 
@@ -16,24 +15,3 @@ def is_expert(user) -> bool:
 
 def is_regular_user(user) -> bool:
     return bool(user and user.is_authenticated and user.role == Role.USER and not user.is_admin)
-
-
-class IsStaff(BasePermission):
-    message = "Only staff may do this."
-
-    def has_permission(self, request, view) -> bool:
-        return is_staff(request.user)
-
-
-class IsExpert(BasePermission):
-    message = "Only experts may do this."
-
-    def has_permission(self, request, view) -> bool:
-        return is_expert(request.user)
-
-
-class IsRegularUser(BasePermission):
-    message = "Only customers may do this."
-
-    def has_permission(self, request, view) -> bool:
-        return is_regular_user(request.user)
