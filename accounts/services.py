@@ -17,7 +17,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import ExpertProfile, Role, Skill, User
-from accounts.throttling import login_failure_record, login_failures_clear, login_retry_after
+from accounts.throttling import login_attempt_reserve, login_attempts_clear
 from config.exceptions import NotAllowed
 from support.matching import expert_became_eligible
 
@@ -70,15 +70,14 @@ def user_register(*, email: str, password: str, name: str) -> User:
 def user_login(*, email: str, password: str) -> User:
     """Check credentials under the per-email failure limit (see accounts.throttling)."""
     email = email_normalize(email)
-    retry_after = login_retry_after(email=email)
+    retry_after = login_attempt_reserve(email=email)
     if retry_after is not None:
         raise Throttled(wait=retry_after, detail="Too many failed logins for this email.")
     # The model backend refuses inactive users, so they get the same answer as a wrong password.
     user = authenticate(email=email, password=password)
     if user is None:
-        login_failure_record(email=email)
         raise AuthenticationFailed("Invalid email or password.", code="invalid_credentials")
-    login_failures_clear(email=email)
+    login_attempts_clear(email=email)
     return user
 
 
@@ -206,7 +205,7 @@ def user_profile_update(
     if name is not None:
         user.name = name.strip()
         user.save(update_fields=["name"])
-    if user.role == Role.EXPERT:
+    if sent:
         _expert_profile_update(user=user, bio=bio, skills=skills, is_available=is_available)
     return user
 

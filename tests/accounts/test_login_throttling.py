@@ -1,9 +1,12 @@
+import threading
+
 import pytest
 from django.conf import settings
+from django.db import connection
+from rest_framework.test import APIClient
 
+from tests.conftest import requires_postgres
 from tests.factories import TEST_PASSWORD, UserFactory
-
-pytestmark = pytest.mark.django_db
 
 URL = "/api/auth/login/"
 
@@ -15,6 +18,7 @@ def _fail(client, email: str, times: int) -> list[int]:
     ]
 
 
+@pytest.mark.django_db
 def test_after_the_failure_limit_the_email_is_locked_even_with_the_right_password(api_client):
     user = UserFactory()
 
@@ -26,6 +30,7 @@ def test_after_the_failure_limit_the_email_is_locked_even_with_the_right_passwor
     assert "detail" in response.json()
 
 
+@pytest.mark.django_db
 def test_locked_email_keeps_getting_429_for_wrong_passwords_too(api_client):
     user = UserFactory()
     _fail(api_client, user.email, settings.LOGIN_FAILURE_LIMIT)
@@ -33,6 +38,7 @@ def test_locked_email_keeps_getting_429_for_wrong_passwords_too(api_client):
     assert _fail(api_client, user.email, 3) == [429] * 3
 
 
+@pytest.mark.django_db
 def test_the_lock_applies_whatever_casing_the_email_is_typed_in(api_client):
     user = UserFactory(email="casey@example.com")
     _fail(api_client, "casey@example.com", settings.LOGIN_FAILURE_LIMIT)
@@ -45,6 +51,7 @@ def test_the_lock_applies_whatever_casing_the_email_is_typed_in(api_client):
     assert user.is_active
 
 
+@pytest.mark.django_db
 def test_another_email_from_the_same_client_is_not_affected(api_client):
     locked, other = UserFactory(), UserFactory()
     _fail(api_client, locked.email, settings.LOGIN_FAILURE_LIMIT + 2)
@@ -55,6 +62,7 @@ def test_another_email_from_the_same_client_is_not_affected(api_client):
     assert _fail(api_client, other.email, 1) == [401]
 
 
+@pytest.mark.django_db
 def test_fewer_failures_than_the_limit_do_not_block_the_right_password(api_client):
     user = UserFactory()
     _fail(api_client, user.email, settings.LOGIN_FAILURE_LIMIT - 1)
@@ -64,6 +72,7 @@ def test_fewer_failures_than_the_limit_do_not_block_the_right_password(api_clien
     assert response.status_code == 200
 
 
+@pytest.mark.django_db
 def test_a_successful_login_starts_the_count_again(api_client):
     user = UserFactory()
     good = {"email": user.email, "password": TEST_PASSWORD}
@@ -75,7 +84,34 @@ def test_a_successful_login_starts_the_count_again(api_client):
     assert api_client.post(URL, good, format="json").status_code == 200
 
 
+@pytest.mark.django_db
 def test_failures_for_emails_without_an_account_are_throttled_too(api_client):
     statuses = _fail(api_client, "ghost@example.com", settings.LOGIN_FAILURE_LIMIT + 1)
 
     assert statuses == [401] * 10 + [429]
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_guesses_cannot_exceed_the_limit_together():
+    user = UserFactory()
+    racers = settings.LOGIN_FAILURE_LIMIT * 2
+    barrier = threading.Barrier(racers)
+    statuses: list[int] = []
+
+    def guess() -> None:
+        try:
+            barrier.wait()
+            body = {"email": user.email, "password": "wrong-password"}
+            statuses.append(APIClient().post(URL, body, format="json").status_code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=guess) for _ in range(racers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert statuses.count(401) == settings.LOGIN_FAILURE_LIMIT
+    assert statuses.count(429) == racers - settings.LOGIN_FAILURE_LIMIT
