@@ -73,6 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     bench_environment.ensure_database(environment)
 
     # Django is set up only now, with the bench's database.
+    from bench.prepare import wipe
     from bench.report import render, write_json
     from bench.scenarios import ALL, SCENARIOS
     from bench.scenarios.base import Options
@@ -94,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     reports = []
     try:
         for name in names:
+            wipe()  # each scenario starts from an empty set of bench users and rooms
             report = SCENARIOS[name](options, environment)
             reports.append(report)
             print(render(report), flush=True)

@@ -23,6 +23,8 @@ import psutil
 from bench.environment import BASE_DIR, RESULTS_DIR
 
 HEALTH_TIMEOUT_SECONDS = 40
+# The bench's clients are all gone by the time it stops the server: no need to wait long.
+GRACEFUL_SECONDS = 3
 STOP_TIMEOUT_SECONDS = 20
 SAMPLE_INTERVAL_SECONDS = 0.25
 
@@ -83,7 +85,10 @@ def server(*, workers: int, env: dict[str, str], label: str, target_url: str | N
     port = free_port()
     RESULTS_DIR.mkdir(exist_ok=True)
     log_path = str(RESULTS_DIR / f"server-{label}.log")
-    command = [sys.executable, "-m", "config.serve", "--workers", str(workers), "--port", str(port)]
+    command = [
+        *(sys.executable, "-m", "config.serve", "--workers", str(workers), "--port", str(port)),
+        *("--graceful-timeout", str(GRACEFUL_SECONDS)),
+    ]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
             command,

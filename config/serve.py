@@ -33,7 +33,6 @@ MAX_WS_BYTES = 65536
 # A child that crashes again within this many seconds of starting is restarted ever more slowly.
 STABLE_AFTER_SECONDS = 30
 MAX_BACKOFF_SECONDS = 30
-SHUTDOWN_GRACE_SECONDS = 15
 LISTEN_BACKLOG = 4096
 
 
@@ -60,6 +59,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument(
         "--verbosity", type=int, default=1, help="daphne verbosity (0 turns the access log off)"
+    )
+    parser.add_argument(
+        "--graceful-timeout",
+        type=float,
+        default=15.0,
+        help="seconds the workers get to stop after SIGTERM before they are killed",
     )
     args = parser.parse_args(argv)
     if args.workers < 1:
@@ -114,8 +119,11 @@ def child_command(*, fd: int, verbosity: int) -> list[str]:
 
 
 class Supervisor:
-    def __init__(self, *, listener: socket.socket, workers: int, verbosity: int):
+    def __init__(
+        self, *, listener: socket.socket, workers: int, verbosity: int, graceful_timeout: float
+    ):
         self.listener = listener
+        self.graceful_timeout = graceful_timeout
         self.command = child_command(fd=listener.fileno(), verbosity=verbosity)
         self.workers = [Worker(index=i) for i in range(workers)]
         self.stopping = False
@@ -169,7 +177,7 @@ class Supervisor:
             )
 
     def wait_for_children(self) -> int:
-        deadline = time.monotonic() + SHUTDOWN_GRACE_SECONDS
+        deadline = time.monotonic() + self.graceful_timeout
         for worker in self.workers:
             if worker.process is None:
                 continue
@@ -195,7 +203,12 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     raise_open_files_limit()
     listener = bind(host=args.host, port=args.port)
-    supervisor = Supervisor(listener=listener, workers=args.workers, verbosity=args.verbosity)
+    supervisor = Supervisor(
+        listener=listener,
+        workers=args.workers,
+        verbosity=args.verbosity,
+        graceful_timeout=args.graceful_timeout,
+    )
     signal.signal(signal.SIGTERM, supervisor.request_stop)
     signal.signal(signal.SIGINT, supervisor.request_stop)
     logger.info("serving on %s:%d with %d daphne worker(s)", args.host, args.port, args.workers)

@@ -73,7 +73,6 @@ def execute(
     server_env: dict[str, str] | None = None,
 ) -> dict:
     """Run `drive` against a freshly started server (or --url) and return the scenario report."""
-    prepare.wipe()
     workers = worker_count(options, environment)
     env = dict(UNLIMITED if server_env is None else server_env)
     label = f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"

@@ -1,0 +1,150 @@
+"""The production launcher: one address served by several real daphne processes."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+
+import psutil
+import pytest
+from django.conf import settings
+
+from tests.conftest import requires_postgres, requires_redis
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+STARTUP_SECONDS = 30
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def database_url_of_tests() -> str:
+    database = settings.DATABASES["default"]
+    user = database.get("USER") or "postgres"
+    host = database.get("HOST") or "127.0.0.1"
+    port = database.get("PORT") or 5432
+    return f"postgres://{user}@{host}:{port}/{database['NAME']}"
+
+
+def launch(*args: str, env: dict[str, str], log: Path) -> subprocess.Popen:
+    with open(log, "wb") as output:
+        return subprocess.Popen(
+            [sys.executable, "-m", "config.serve", *args],
+            cwd=REPO_ROOT,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def healthz(port: int) -> int:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=3) as reply:
+            return reply.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def wait_until(predicate, *, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+        except (urllib.error.URLError, OSError, psutil.Error):
+            value = None
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def daphne_children(parent: subprocess.Popen) -> list[psutil.Process]:
+    return [
+        child
+        for child in psutil.Process(parent.pid).children()
+        if child.is_running() and child.status() != psutil.STATUS_ZOMBIE
+    ]
+
+
+@pytest.fixture
+def two_workers(tmp_path):
+    """config.serve with 2 workers on a free port, against the test database and Redis."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url_of_tests(),
+        "REDIS_URL": settings.REDIS_URL,
+        "REDIS_PREFIX": f"{settings.REDIS_PREFIX}-serve-{uuid.uuid4().hex[:8]}",
+        "SECRET_KEY": "serve-test-secret-key-of-a-decent-length",
+        "DEBUG": "false",
+    }
+    log = tmp_path / "serve.log"
+    parent = launch(
+        "--workers", "2", "--port", str(port), "--graceful-timeout", "5", env=env, log=log
+    )
+    try:
+        wait_until(lambda: healthz(port) == 200, seconds=STARTUP_SECONDS, what="/healthz 200")
+        yield parent, port, log
+    finally:
+        if parent.poll() is None:
+            parent.send_signal(signal.SIGTERM)
+            try:
+                parent.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                parent.kill()
+                parent.wait()
+
+
+@requires_postgres
+@requires_redis
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_serve_one_port_and_all_exit_on_sigterm(two_workers):
+    parent, port, _log = two_workers
+    assert [healthz(port) for _ in range(6)] == [200] * 6
+    children = daphne_children(parent)
+    assert len({child.pid for child in children}) == 2
+    assert all("daphne" in " ".join(child.cmdline()) for child in children)
+
+    parent.send_signal(signal.SIGTERM)
+
+    assert parent.wait(timeout=15) == 0
+    assert not any(child.is_running() and child.status() != "zombie" for child in children)
+
+
+@requires_postgres
+@requires_redis
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_that_dies_is_replaced_and_the_port_keeps_answering(two_workers):
+    parent, port, log = two_workers
+    victim = daphne_children(parent)[0]
+
+    victim.kill()
+
+    def replaced() -> bool:
+        pids = {child.pid for child in daphne_children(parent)}
+        return len(pids) == 2 and victim.pid not in pids
+
+    wait_until(replaced, seconds=STARTUP_SECONDS, what="a replacement worker")
+    wait_until(lambda: healthz(port) == 200, seconds=STARTUP_SECONDS, what="/healthz 200")
+    assert "restarting" in log.read_text()
+
+
+def test_more_than_one_worker_without_redis_is_refused_with_a_clear_message(tmp_path):
+    env = {key: value for key, value in os.environ.items() if key != "REDIS_URL"}
+    log = tmp_path / "serve.log"
+    parent = launch("--workers", "2", "--port", str(free_port()), env=env, log=log)
+    try:
+        assert parent.wait(timeout=30) == 2
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+    assert "needs REDIS_URL" in log.read_text()
