@@ -1,5 +1,6 @@
 from uuid import UUID
 
+from drf_spectacular.utils import extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,6 +12,7 @@ from reviews.services import review_create
 
 
 class ReviewCreateApi(APIView):
+    @extend_schema(request=ReviewCreateSerializer, responses={201: ReviewSerializer})
     def post(self, request: Request, request_id: UUID) -> Response:
         body = ReviewCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)

@@ -2,6 +2,7 @@
 
 from uuid import UUID
 
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -10,6 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsExpert, IsRegularUser, IsStaff
 from support import services
+from support.models import RequestStatus
 from support.selectors import (
     platform_stats,
     request_get_visible,
@@ -33,6 +35,10 @@ class RequestListCreateApi(GenericAPIView):
             return [IsAuthenticated(), IsRegularUser()]
         return [IsAuthenticated()]
 
+    @extend_schema(
+        operation_id="requests_list",
+        parameters=[OpenApiParameter("status", enum=RequestStatus.values, required=False)],
+    )
     def get(self, request: Request) -> Response:
         filters = RequestListFilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -42,6 +48,7 @@ class RequestListCreateApi(GenericAPIView):
         page = self.paginate_queryset(requests)
         return self.get_paginated_response(SupportRequestSerializer(page, many=True).data)
 
+    @extend_schema(request=RequestCreateSerializer, responses={201: SupportRequestSerializer})
     def post(self, request: Request) -> Response:
         body = RequestCreateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -64,6 +71,7 @@ class RequestQueueApi(GenericAPIView):
 
 
 class RequestDetailApi(APIView):
+    @extend_schema(responses=SupportRequestSerializer)
     def get(self, request: Request, request_id: UUID) -> Response:
         found = request_get_visible(request_id=request_id, user=request.user)
         return Response(SupportRequestSerializer(found).data)
@@ -72,6 +80,7 @@ class RequestDetailApi(APIView):
 class RequestAcceptApi(APIView):
     permission_classes = [IsAuthenticated, IsExpert]
 
+    @extend_schema(request=None, responses=SupportRequestSerializer)
     def post(self, request: Request, request_id: UUID) -> Response:
         accepted = services.request_accept(request_id=request_id, expert=request.user)
         return Response(SupportRequestSerializer(accepted).data)
@@ -80,6 +89,7 @@ class RequestAcceptApi(APIView):
 class RequestAssignApi(APIView):
     permission_classes = [IsAuthenticated, IsStaff]
 
+    @extend_schema(request=RequestAssignSerializer, responses=SupportRequestSerializer)
     def post(self, request: Request, request_id: UUID) -> Response:
         body = RequestAssignSerializer(data=request.data)
         body.is_valid(raise_exception=True)
@@ -90,12 +100,14 @@ class RequestAssignApi(APIView):
 
 
 class RequestCloseApi(APIView):
+    @extend_schema(request=None, responses=SupportRequestSerializer)
     def post(self, request: Request, request_id: UUID) -> Response:
         closed = services.request_close(request_id=request_id, actor=request.user)
         return Response(SupportRequestSerializer(closed).data)
 
 
 class RequestCancelApi(APIView):
+    @extend_schema(request=None, responses=SupportRequestSerializer)
     def post(self, request: Request, request_id: UUID) -> Response:
         cancelled = services.request_cancel(request_id=request_id, actor=request.user)
         return Response(SupportRequestSerializer(cancelled).data)
@@ -104,5 +116,6 @@ class RequestCancelApi(APIView):
 class StatsApi(APIView):
     permission_classes = [IsAuthenticated, IsStaff]
 
+    @extend_schema(responses=StatsSerializer)
     def get(self, request: Request) -> Response:
         return Response(StatsSerializer(platform_stats()).data)
