@@ -13,6 +13,7 @@ from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.http.request import split_domain_port, validate_host
+from django.utils.module_loading import import_string
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
@@ -42,7 +43,7 @@ class OriginValidatorMiddleware:
     async def __call__(self, scope, receive, send):
         origin = _header(scope, b"origin")
         if origin is not None and not origin_allowed(origin):
-            return await WebsocketDenier()(scope, receive, send)
+            return await OriginDenier()(scope, receive, send)
         return await self.app(scope, receive, send)
 
 
@@ -52,6 +53,12 @@ def origin_allowed(origin: str) -> bool:
         return False
     domain, _port = split_domain_port(host)
     return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
+
+
+class OriginDenier(WebsocketDenier):
+    # A refused connection has no use for the channel layer (an alias that names no layer
+    # means none); it then neither waits on Redis nor leaves a channel behind.
+    channel_layer_alias = "none"
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,8 @@ def verify_access_token(raw: str) -> VerifiedToken | None:
 
 
 def token_leeway() -> timedelta:
-    return AccessToken.get_token_backend().get_leeway()
+    # The backend that AccessToken verifies with, so the socket's deadline matches its check.
+    return import_string("rest_framework_simplejwt.state.token_backend").get_leeway()
 
 
 def token_from_scope(scope: dict) -> str | None:

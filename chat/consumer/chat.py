@@ -68,6 +68,9 @@ class ChatConsumer(LayerResilientConsumer):
 
     # --- lifecycle ----------------------------------------------------------------------------
 
+    def needs_layer(self, scope) -> bool:
+        return scope.get("user") is not None
+
     async def connect(self) -> None:
         self.user = self.scope.get("user")
         if self.user is None:

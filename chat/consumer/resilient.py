@@ -28,15 +28,23 @@ class LayerResilientConsumer(AsyncWebsocketConsumer):
         """The groups this socket belongs to right now (re-added after a layer failure)."""
         return []
 
+    def needs_layer(self, scope) -> bool:
+        """False for a connection that will be refused: it never touches the channel layer."""
+        return True
+
     async def __call__(self, scope, receive, send):
         # Same as AsyncConsumer.__call__, with the channel-layer receive made to retry.
         self.scope = scope
-        self.channel_layer = get_channel_layer(self.channel_layer_alias)
-        self.channel_name = await self.channel_layer.new_channel()
-        self.channel_receive = self._receive_from_layer
         self.base_send = send
+        receivers = [receive]
+        self.channel_layer = None
+        if self.needs_layer(scope):
+            self.channel_layer = get_channel_layer(self.channel_layer_alias)
+            self.channel_name = await self.channel_layer.new_channel()
+            self.channel_receive = self._receive_from_layer
+            receivers.append(self.channel_receive)
         with contextlib.suppress(StopConsumer):
-            await await_many_dispatch([receive, self.channel_receive], self.dispatch)
+            await await_many_dispatch(receivers, self.dispatch)
 
     async def _receive_from_layer(self) -> dict:
         delay = RETRY_FIRST_DELAY
