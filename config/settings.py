@@ -16,7 +16,33 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DEBUG = env.bool("DEBUG", default=False)
+_BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}
+_BOOLEANS.update({"0": False, "false": False, "no": False, "off": False})
+
+
+def env_bool(name: str, *, default: bool) -> bool:
+    raw = env.str(name, default="").strip().lower()
+    if not raw:
+        return default
+    if raw not in _BOOLEANS:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a boolean: use true or false.")
+    return _BOOLEANS[raw]
+
+
+def env_number(name: str, *, default: float, kind: type = int, minimum: float = 0):
+    raw = env.str(name, default="").strip()
+    if not raw:
+        return default
+    try:
+        value = kind(raw)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a valid {kind.__name__}.") from None
+    if value < minimum:
+        raise ImproperlyConfigured(f"{name} must be at least {minimum}, got {value}.")
+    return value
+
+
+DEBUG = env_bool("DEBUG", default=False)
 
 
 def _secret(name: str, *, fallback: str | None) -> str:
@@ -37,7 +63,7 @@ JWT_SECRET = _secret("JWT_SECRET", fallback=env.str("SECRET_KEY", default="") or
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-PORT = env.int("PORT", default=8000)
+PORT = env_number("PORT", default=8000)
 
 INSTALLED_APPS = [
     "daphne",
@@ -90,7 +116,7 @@ TEMPLATES = [
 # --- Database -------------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 # Keep connections open between requests: a new PostgreSQL connection costs milliseconds.
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=60)
+DATABASES["default"]["CONN_MAX_AGE"] = env_number("DB_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite allows one writer; wait for the lock instead of failing at once.
@@ -109,7 +135,7 @@ if REDIS_URL:
             "CONFIG": {
                 "hosts": [REDIS_URL],
                 "prefix": f"{REDIS_PREFIX}:asgi",
-                "capacity": env.int("CHANNEL_CAPACITY", default=1000),
+                "capacity": env_number("CHANNEL_CAPACITY", default=1000),
                 "expiry": 60,
             },
         }
@@ -142,7 +168,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # Failed logins allowed per email per minute before 429.
-LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_FAILURE_LIMIT = env_number("LOGIN_FAILURE_LIMIT", default=10)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -161,7 +187,9 @@ REST_FRAMEWORK = {
 }
 
 SIMPLE_JWT = {
-    "ACCESS_TOKEN_LIFETIME": timedelta(seconds=env.int("JWT_ACCESS_SECONDS", default=15 * 60)),
+    "ACCESS_TOKEN_LIFETIME": timedelta(
+        seconds=env_number("JWT_ACCESS_SECONDS", default=15 * 60, minimum=1)
+    ),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
     "ROTATE_REFRESH_TOKENS": True,
     "BLACKLIST_AFTER_ROTATION": True,
@@ -187,15 +215,15 @@ SPECTACULAR_SETTINGS = {
 # --- Real-time layer ---------------------------------------------------------------------------
 # A server process that stops heart-beating for this long is considered dead: its sockets are
 # dropped and their users go offline.
-PRESENCE_TIMEOUT = env.int("PRESENCE_TIMEOUT", default=60)
+PRESENCE_TIMEOUT = env_number("PRESENCE_TIMEOUT", default=60, minimum=1)
 # Per-socket message rate limit (token bucket): sustained rate per second and burst size.
-WS_MESSAGE_RATE = env.float("WS_MESSAGE_RATE", default=10.0)
-WS_MESSAGE_BURST = env.int("WS_MESSAGE_BURST", default=20)
+WS_MESSAGE_RATE = env_number("WS_MESSAGE_RATE", default=10.0, kind=float)
+WS_MESSAGE_BURST = env_number("WS_MESSAGE_BURST", default=20)
 # Largest accepted WebSocket frame; larger ones close the socket with 1009.
 WS_MAX_FRAME_BYTES = 64 * 1024
 # Every socket compares its rooms' last seq with the database this often (seconds), so a
 # message whose broadcast was lost (Redis hiccup) still arrives.
-CHAT_SYNC_INTERVAL = env.float("CHAT_SYNC_INTERVAL", default=2.0)
+CHAT_SYNC_INTERVAL = env_number("CHAT_SYNC_INTERVAL", default=2.0, kind=float)
 
 # --- Internationalization, static files ---------------------------------------------------------
 LANGUAGE_CODE = "en-us"
