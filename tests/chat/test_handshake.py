@@ -96,3 +96,12 @@ async def test_a_garbage_origin_is_refused(user):
     token = await database_sync_to_async(access_token_for)(user)
     ok, _, _ = await handshake(token, origin="null")
     assert not ok
+
+
+async def test_the_token_never_reaches_the_logs(user, caplog):
+    caplog.set_level("DEBUG")
+    token = await database_sync_to_async(access_token_for)(user)
+    ok, _, _ = await handshake(token, carrier="query")
+    refused, _, _ = await handshake(token + "x", carrier="query")
+    assert ok and not refused
+    assert token not in caplog.text

@@ -1,0 +1,95 @@
+"""message_post: seqs 1..N with no gaps or repeats, whatever the concurrency."""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from chat.models import Message
+from chat.services import message_post
+from config.exceptions import NotActive, NotAllowed, NotFound
+from support.models import RequestStatus
+from tests.conftest import requires_postgres
+from tests.factories import ActiveRequestFactory, AdminFactory, UserFactory
+
+
+def run_at_once(calls):
+    barrier = threading.Barrier(len(calls))
+    results: list = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait(timeout=30)
+            results[index] = call()
+        except Exception as exc:
+            results[index] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_posts_get_seqs_one_to_n_without_gaps_or_repeats():
+    request = ActiveRequestFactory()
+    senders = [request.requester, request.expert] * 8
+
+    results = run_at_once(
+        [
+            lambda sender=sender, n=n: message_post(
+                request_id=request.pk, sender=sender, content=f"m{n}"
+            )
+            for n, sender in enumerate(senders)
+        ]
+    )
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert sorted(m.seq for m, _ in results) == list(range(1, 17))
+    assert list(Message.objects.filter(request=request).values_list("seq", flat=True)) == list(
+        range(1, 17)
+    )
+    request.refresh_from_db()
+    assert request.last_seq == 16
+
+
+@requires_postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_posts_with_one_client_id_store_one_message_and_leave_no_gap():
+    request = ActiveRequestFactory()
+    results = run_at_once(
+        [
+            lambda: message_post(
+                request_id=request.pk, sender=request.requester, content="x", client_id="dup"
+            )
+        ]
+        * 6
+    )
+
+    assert not [r for r in results if isinstance(r, Exception)]
+    assert len({m.pk for m, _ in results}) == 1
+    assert sorted(created for _, created in results) == [False] * 5 + [True]
+    message_post(request_id=request.pk, sender=request.requester, content="next")
+    assert list(Message.objects.filter(request=request).values_list("seq", flat=True)) == [1, 2]
+
+
+@pytest.mark.django_db
+def test_posting_to_a_request_that_is_not_active_raises_not_active():
+    request = ActiveRequestFactory(status=RequestStatus.CLOSED)
+    with pytest.raises(NotActive):
+        message_post(request_id=request.pk, sender=request.requester, content="x")
+
+
+@pytest.mark.django_db
+def test_outsiders_get_not_found_and_staff_not_allowed():
+    request = ActiveRequestFactory()
+    with pytest.raises(NotFound):
+        message_post(request_id=request.pk, sender=UserFactory(), content="x")
+    with pytest.raises(NotAllowed):
+        message_post(request_id=request.pk, sender=AdminFactory(), content="x")
+    assert not Message.objects.exists()
