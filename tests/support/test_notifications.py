@@ -5,7 +5,8 @@ import asyncio
 
 import pytest
 from asgiref.sync import sync_to_async
-from channels.layers import get_channel_layer
+from channels import DEFAULT_CHANNEL_LAYER
+from channels.layers import channel_layers, get_channel_layer
 from django.db import connection, transaction
 
 from chat.groups import EVENT_FRAME, request_group, user_group
@@ -18,17 +19,33 @@ from tests.support.helpers import online_expert
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-async def _listen(*groups: str) -> str:
-    layer = get_channel_layer()
+@pytest.fixture
+async def layer(settings):
+    """The layer the test listens on. With Redis, a fresh instance: a channels_redis instance
+    binds its receive lock to the event loop that is receiving, and the process-wide instance
+    may still be receiving for a socket of an earlier test on another loop. Groups live in Redis,
+    so what the services send through the shared instance reaches this one. The in-memory layer
+    keeps groups in the instance, so there the shared one is used."""
+    if not settings.REDIS_URL:
+        yield get_channel_layer()
+        return
+    fresh = channel_layers.make_backend(DEFAULT_CHANNEL_LAYER)
+    try:
+        yield fresh
+    finally:
+        await fresh.close_pools()
+
+
+async def _listen(layer, *groups: str) -> str:
     channel = await layer.new_channel()
     for group in groups:
         await layer.group_add(group, channel)
     return channel
 
 
-async def _frames(channel: str, *, wait: float = 0.5) -> list[dict]:
+async def _frames(layer, channel: str, *, wait: float = 0.5) -> list[dict]:
     """Every frame that arrives on `channel` until it stays quiet for `wait` seconds."""
-    layer, frames = get_channel_layer(), []
+    frames = []
     while True:
         try:
             event = await asyncio.wait_for(layer.receive(channel), wait)
@@ -44,14 +61,14 @@ def _busy_expert(**kwargs):
     return expert
 
 
-async def test_waiting_request_is_queued_to_online_experts_whose_queue_shows_it():
+async def test_waiting_request_is_queued_to_online_experts_whose_queue_shows_it(layer):
     python = await sync_to_async(SkillFactory)(name="Python")
     requester = await sync_to_async(UserFactory)()
     watcher = await sync_to_async(_busy_expert)(skills=[python])
     offline = await sync_to_async(ExpertFactory)(is_online=False, profile__skills=[python])
     unskilled = await sync_to_async(_busy_expert)()
     requester_ch, watcher_ch, offline_ch, unskilled_ch = [
-        await _listen(user_group(u.pk)) for u in (requester, watcher, offline, unskilled)
+        await _listen(layer, user_group(u.pk)) for u in (requester, watcher, offline, unskilled)
     ]
 
     created = await sync_to_async(request_create)(
@@ -60,69 +77,72 @@ async def test_waiting_request_is_queued_to_online_experts_whose_queue_shows_it(
 
     assert created.status == RequestStatus.REQUESTED
     expected = await sync_to_async(lambda: SupportRequestSerializer(created).data)()
-    assert await _frames(requester_ch) == [
+    assert await _frames(layer, requester_ch) == [
         {"type": "request-updated", "request": request_as_json(created)}
     ]
-    queued = await _frames(watcher_ch)
+    queued = await _frames(layer, watcher_ch)
     assert [f["type"] for f in queued] == ["request-queued"]
     assert queued[0]["request"]["id"] == str(expected["id"])
     assert queued[0]["request"]["skill"] == "Python"
     assert queued[0]["request"]["user"] == {"id": str(requester.pk), "name": requester.name}
-    assert await _frames(offline_ch) == []
-    assert await _frames(unskilled_ch) == []
+    assert await _frames(layer, offline_ch) == []
+    assert await _frames(layer, unskilled_ch) == []
 
 
-async def test_matched_request_tells_requester_and_expert_and_others_that_it_is_taken():
+async def test_matched_request_tells_requester_and_expert_and_others_that_it_is_taken(layer):
     requester = await sync_to_async(UserFactory)()
     winner = await sync_to_async(online_expert)()
     busy = await sync_to_async(_busy_expert)()
-    requester_ch = await _listen(user_group(requester.pk))
-    winner_ch, busy_ch = await _listen(user_group(winner.pk)), await _listen(user_group(busy.pk))
+    requester_ch = await _listen(layer, user_group(requester.pk))
+    winner_ch = await _listen(layer, user_group(winner.pk))
+    busy_ch = await _listen(layer, user_group(busy.pk))
 
     created = await sync_to_async(request_create)(requester=requester, title="Help")
 
     assert created.status == RequestStatus.ACTIVE
     for channel in (requester_ch, winner_ch):
-        frames = await _frames(channel)
+        frames = await _frames(layer, channel)
         assert [(f["type"], f["request"]["status"]) for f in frames] == [
             ("request-updated", "ACTIVE")
         ]
         assert frames[0]["request"]["expert"] == {"id": str(winner.pk), "name": winner.name}
-    assert await _frames(busy_ch) == [{"type": "request-taken", "request_id": str(created.pk)}]
+    taken = {"type": "request-taken", "request_id": str(created.pk)}
+    assert await _frames(layer, busy_ch) == [taken]
 
 
-async def test_accept_and_close_are_announced_in_the_request_room():
+async def test_accept_and_close_are_announced_in_the_request_room(layer):
     waiting = await sync_to_async(
         lambda: SupportRequest.objects.create(requester=UserFactory(), title="Help")
     )()
     expert = await sync_to_async(ExpertFactory)()
-    room = await _listen(request_group(waiting.pk))
+    room = await _listen(layer, request_group(waiting.pk))
 
     await sync_to_async(request_accept)(request_id=waiting.pk, expert=expert)
-    assert [f["request"]["status"] for f in await _frames(room)] == ["ACTIVE"]
+    assert [f["request"]["status"] for f in await _frames(layer, room)] == ["ACTIVE"]
 
     await sync_to_async(request_close)(request_id=waiting.pk, actor=expert)
-    frames = await _frames(room)
+    frames = await _frames(layer, room)
     assert [(f["type"], f["request"]["status"]) for f in frames] == [("request-updated", "CLOSED")]
     assert frames[0]["request"]["closed_at"] is not None
 
 
-async def test_cancelled_request_is_gone_from_watchers_queues():
+async def test_cancelled_request_is_gone_from_watchers_queues(layer):
     watcher = await sync_to_async(_busy_expert)()
     requester = await sync_to_async(UserFactory)()
     created = await sync_to_async(request_create)(requester=requester, title="Help")
-    watcher_ch = await _listen(user_group(watcher.pk))
-    requester_ch = await _listen(user_group(requester.pk))
+    watcher_ch = await _listen(layer, user_group(watcher.pk))
+    requester_ch = await _listen(layer, user_group(requester.pk))
 
     await sync_to_async(request_cancel)(request_id=created.pk, actor=requester)
 
-    assert await _frames(watcher_ch) == [{"type": "request-taken", "request_id": str(created.pk)}]
-    assert [f["request"]["status"] for f in await _frames(requester_ch)] == ["CANCELLED"]
+    taken = {"type": "request-taken", "request_id": str(created.pk)}
+    assert await _frames(layer, watcher_ch) == [taken]
+    assert [f["request"]["status"] for f in await _frames(layer, requester_ch)] == ["CANCELLED"]
 
 
-async def test_nothing_is_sent_for_a_change_that_is_rolled_back():
+async def test_nothing_is_sent_for_a_change_that_is_rolled_back(layer):
     requester = await sync_to_async(UserFactory)()
-    requester_ch = await _listen(user_group(requester.pk))
+    requester_ch = await _listen(layer, user_group(requester.pk))
 
     def create_then_roll_back() -> None:
         with transaction.atomic():
@@ -131,14 +151,13 @@ async def test_nothing_is_sent_for_a_change_that_is_rolled_back():
 
     await sync_to_async(create_then_roll_back)()
 
-    assert await _frames(requester_ch) == []
+    assert await _frames(layer, requester_ch) == []
     assert await sync_to_async(SupportRequest.objects.count)() == 0
 
 
-async def test_frame_arrives_only_once_the_change_is_visible_in_the_database():
+async def test_frame_arrives_only_once_the_change_is_visible_in_the_database(layer):
     active = await sync_to_async(ActiveRequestFactory)()
-    room = await _listen(request_group(active.pk))
-    layer = get_channel_layer()
+    room = await _listen(layer, request_group(active.pk))
 
     closing = asyncio.ensure_future(
         sync_to_async(request_close)(request_id=active.pk, actor=active.requester)
