@@ -98,7 +98,8 @@ class Fleet:
         try:
             ws = await open_socket(self.url, token)
         except Exception as exc:  # a refused or timed-out handshake is a measured outcome
-            self.connect_failures[type(exc).__name__] += 1
+            status = getattr(getattr(exc, "response", None), "status_code", None)
+            self.connect_failures[f"{type(exc).__name__}{f' {status}' if status else ''}"] += 1
             return None
         peer = Peer(ws=ws)
         peer.reader = asyncio.create_task(self._read(peer))

@@ -25,6 +25,7 @@ COLUMNS = [
     ("srvCPU%", 8),
     ("srvRSS", 8),
     ("cliCPU%", 8),
+    ("hostCPU%", 8),
 ]
 
 
@@ -53,6 +54,7 @@ def _row(phase: dict) -> list[str]:
         phase.get("server_cpu_avg_percent"),
         phase.get("server_rss_peak_mb"),
         phase.get("client_cpu_avg_percent"),
+        phase.get("machine_cpu_avg_percent"),
     ]
 
 

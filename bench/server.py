@@ -110,7 +110,8 @@ class ResourceSampler:
     """Samples CPU and RSS of the server (parent + children) and of this client process."""
 
     server_pid: int | None
-    samples: list[tuple[float, float, int, float]] = field(default_factory=list)
+    # (time, server CPU %, server RSS bytes, client CPU %, whole-machine CPU %)
+    samples: list[tuple[float, float, int, float, float]] = field(default_factory=list)
     _processes: dict[int, psutil.Process] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
@@ -118,6 +119,7 @@ class ResourceSampler:
     def __post_init__(self) -> None:
         self._client = psutil.Process()
         self._client.cpu_percent()
+        psutil.cpu_percent()
 
     def _server_processes(self) -> list[psutil.Process]:
         if self.server_pid is None:
@@ -151,7 +153,9 @@ class ResourceSampler:
                 rss += process.memory_info().rss
             except psutil.NoSuchProcess:
                 pass
-        self.samples.append((time.perf_counter(), cpu, rss, self._client.cpu_percent()))
+        self.samples.append(
+            (time.perf_counter(), cpu, rss, self._client.cpu_percent(), psutil.cpu_percent())
+        )
 
     def _run(self) -> None:
         while not self._stop.wait(SAMPLE_INTERVAL_SECONDS):
@@ -182,4 +186,6 @@ class ResourceSampler:
             "server_rss_peak_mb": round(max(s[2] for s in samples) / 2**20, 1),
             "server_rss_end_mb": round(samples[-1][2] / 2**20, 1),
             "client_cpu_avg_percent": round(sum(s[3] for s in samples) / len(samples), 1),
+            # Everything on the machine (PostgreSQL, Redis, other load), 100 = every core busy.
+            "machine_cpu_avg_percent": round(sum(s[4] for s in samples) / len(samples), 1),
         }

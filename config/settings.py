@@ -117,7 +117,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 # Keep connections open between requests: a new PostgreSQL connection costs milliseconds.
 DATABASES["default"]["CONN_MAX_AGE"] = env_number("DB_CONN_MAX_AGE", default=60)
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Channels checks connections around every database_sync_to_async call, so with health checks on
+# each chat message pays an extra `SELECT 1` round trip (see docs/performance.md).
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", default=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite allows one writer; wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
@@ -131,9 +133,17 @@ REDIS_PREFIX = env.str("REDIS_PREFIX", default="expert-support")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            # channels_redis.pubsub.RedisPubSubChannelLayer is the lower-latency alternative.
+            "BACKEND": env.str("CHANNEL_LAYER", default="channels_redis.core.RedisChannelLayer"),
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # redis-py's pool fails at once ("Too many connections") past its limit, which
+                # is 100 by default: a burst of connects or sends needs more, briefly.
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": env_number("REDIS_MAX_CONNECTIONS", default=1000),
+                    }
+                ],
                 "prefix": f"{REDIS_PREFIX}:asgi",
                 "capacity": env_number("CHANNEL_CAPACITY", default=1000),
                 "expiry": 60,
