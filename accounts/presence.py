@@ -44,6 +44,12 @@ def presence_frame(*, user_id: UUID | str, is_online: bool, last_seen_at: dateti
     }
 
 
+def presence_frame_of(*, user_id: UUID | str) -> dict | None:
+    """The user's current presence, as a `presence` frame (None if there is no such user)."""
+    row = User.objects.filter(pk=user_id).values("is_online", "last_seen_at").first()
+    return row and presence_frame(user_id=user_id, **row)
+
+
 def presence_watchers(*, user_id: UUID | str) -> set[str]:
     """The other participants of the user's ACTIVE requests: they are told of changes."""
     pairs = SupportRequest.objects.filter(

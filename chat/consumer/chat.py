@@ -12,7 +12,7 @@ import time
 from channels.db import database_sync_to_async
 from django.conf import settings
 
-from accounts.presence import socket_closed, socket_opened
+from accounts.presence import presence_frame_of, socket_closed, socket_opened
 from chat import protocol
 from chat.consumer.ratelimit import TokenBucket
 from chat.consumer.resilient import LayerResilientConsumer
@@ -166,7 +166,7 @@ class ChatConsumer(LayerResilientConsumer):
 
     async def join_request(self, frame: ClientFrame) -> None:
         request_id = frame.request_id
-        await database_sync_to_async(active_request_for_participant)(
+        request = await database_sync_to_async(active_request_for_participant)(
             request_id=request_id, user=self.user
         )
         # Join the group before reading the room's last seq: every message committed after
@@ -183,6 +183,12 @@ class ChatConsumer(LayerResilientConsumer):
             await self.delivery.fill_locked(request_id, room, up_to_seq=db_last)
             joined = {"type": "joined", "request_id": request_id, "last_seq": room.last_seq}
         await self.send_frame(with_ref(joined, frame.ref))
+        # Presence frames only report changes; a client entering a room also needs to know
+        # where the other participant stands right now.
+        other = request.expert_id if request.requester_id == self.user.pk else request.requester_id
+        current = await database_sync_to_async(presence_frame_of)(user_id=other)
+        if current is not None:
+            await self.send_frame(current)
 
     async def leave_request(self, frame: ClientFrame) -> None:
         self._joined_room(frame)

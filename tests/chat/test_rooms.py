@@ -5,7 +5,7 @@ from channels.db import database_sync_to_async
 
 from chat.services import message_post
 from support.models import RequestStatus
-from tests.chat.helpers import ask, connected, drain, joined
+from tests.chat.helpers import ask, connected, drain, joined, receive_until
 from tests.factories import ActiveRequestFactory, AdminFactory, SupportRequestFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -30,8 +30,20 @@ async def test_requester_joins_and_gets_the_rooms_last_seq(active_request, reque
         "last_seq": 1,
         "ref": 7,
     }
-    assert await socket.receive_nothing(timeout=0.3)  # no replay without after_seq
+    assert await drain(socket) == []  # no replay without after_seq
     await socket.disconnect()
+
+
+async def test_joining_tells_where_the_other_participant_stands(
+    active_request, requester, assigned_expert
+):
+    user_socket = await connected(requester)  # online before the expert is there to hear it
+    expert_socket = await connected(assigned_expert)
+    await ask(expert_socket, {"type": "join-request", "request_id": str(active_request.pk)})
+    presence = await receive_until(expert_socket, "presence")
+    assert (presence["user_id"], presence["is_online"]) == (str(requester.pk), True)
+    await user_socket.disconnect()
+    await expert_socket.disconnect()
 
 
 async def test_request_id_alias_is_accepted(active_request, assigned_expert):
