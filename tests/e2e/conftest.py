@@ -1,15 +1,19 @@
 """Fixtures that run real daphne processes for the end-to-end tests.
 
-Servers are started per test: `django_db(transaction=True)` empties the database after each
-test, and a server that outlived that would hold references to rows that no longer exist.
-Two processes boot in parallel in about a second.
+Most tests get processes of their own (two boot in parallel in about a second), so nothing a
+test did to a process — or to the database, emptied after each test — leaks into the next.
+Tests that only talk to a server and leave nothing behind share one per module.
 """
 
+import time
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from tests.e2e.servers import DaphneServer, start_servers, stop_servers
+
+# How long a server may take to finish the disconnects a test's last `close()` started.
+DISCONNECTS_SETTLE_SECONDS = 3
 
 
 @pytest.fixture
@@ -26,7 +30,34 @@ def launch_servers(transactional_db, tmp_path) -> Iterator[Callable[..., list[Da
     try:
         yield launch
     finally:
+        _wait_for_disconnects(started)
         stop_servers(started)
+
+
+def _wait_for_disconnects(servers: list[DaphneServer]) -> None:
+    """Let live servers finish recording the sockets the test closed before stopping them, so
+    a test's stop never races its own disconnects (a stop *during* disconnects is tested on
+    purpose in test_shutdown.py)."""
+    from accounts.models import SocketConnection
+
+    alive = [server.pid for server in servers if server.process.poll() is None]
+    deadline = time.monotonic() + DISCONNECTS_SETTLE_SECONDS
+    while time.monotonic() < deadline:
+        if not SocketConnection.objects.filter(process__pid__in=alive).exists():
+            break
+        time.sleep(0.05)
+    # The rows go first; the presence broadcast follows them out of the transaction.
+    time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def shared_server(django_db_setup, tmp_path_factory) -> Iterator[DaphneServer]:
+    """One process for a whole module (it needs the test database to exist, nothing more)."""
+    servers = start_servers(1, tmp_path_factory.mktemp("daphne"))
+    try:
+        yield servers[0]
+    finally:
+        stop_servers(servers)
 
 
 @pytest.fixture

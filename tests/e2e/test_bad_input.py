@@ -24,9 +24,9 @@ async def _assert_still_serving(socket: Socket, request_id) -> None:
     await socket.expect("joined", ref="alive")
 
 
-async def test_frame_over_64_kib_closes_the_socket_with_1009(server):
+async def test_frame_over_64_kib_closes_the_socket_with_1009(shared_server):
     pair = await active_pair()
-    socket = await Socket.open(server, pair.user_token)
+    socket = await Socket.open(shared_server, pair.user_token)
     await socket.join(pair.request_id)
 
     await socket.say(pair.request_id, "x" * (70 * KIB))
@@ -35,9 +35,9 @@ async def test_frame_over_64_kib_closes_the_socket_with_1009(server):
     assert await in_db(_stored_count, pair.request_id) == 0
 
 
-async def test_frame_just_under_64_kib_gets_an_error_for_long_content_and_stays_open(server):
+async def test_frame_just_under_64_kib_gets_an_error_for_long_content_and_stays_open(shared_server):
     pair = await active_pair()
-    socket = await Socket.open(server, pair.user_token)
+    socket = await Socket.open(shared_server, pair.user_token)
     try:
         await socket.join(pair.request_id)
         frame = {"type": "send-message", "request_id": str(pair.request_id), "ref": "big"}
@@ -77,9 +77,11 @@ async def test_frame_just_under_64_kib_gets_an_error_for_long_content_and_stays_
         "missing-request-id",
     ],
 )
-async def test_unusable_frame_gets_an_error_frame_and_the_socket_stays_open(server, raw, codes):
+async def test_unusable_frame_gets_an_error_frame_and_the_socket_stays_open(
+    shared_server, raw, codes
+):
     pair = await active_pair()
-    socket = await Socket.open(server, pair.user_token)
+    socket = await Socket.open(shared_server, pair.user_token)
     try:
         await socket.send_raw(raw)
         error = await socket.expect("error")
@@ -92,9 +94,9 @@ async def test_unusable_frame_gets_an_error_frame_and_the_socket_stays_open(serv
 
 
 @pytest.mark.parametrize("content", ["", "   \n\t "], ids=["empty", "blank"])
-async def test_empty_content_gets_invalid_payload_and_nothing_is_stored(server, content):
+async def test_empty_content_gets_invalid_payload_and_nothing_is_stored(shared_server, content):
     pair = await active_pair()
-    socket = await Socket.open(server, pair.user_token)
+    socket = await Socket.open(shared_server, pair.user_token)
     try:
         await socket.join(pair.request_id)
         await socket.send(
@@ -108,9 +110,9 @@ async def test_empty_content_gets_invalid_payload_and_nothing_is_stored(server, 
         await socket.close()
 
 
-async def test_sending_without_joining_gets_not_joined(server):
+async def test_sending_without_joining_gets_not_joined(shared_server):
     pair = await active_pair()
-    socket = await Socket.open(server, pair.user_token)
+    socket = await Socket.open(shared_server, pair.user_token)
     try:
         frame = {"type": "send-message", "request_id": str(pair.request_id), "content": "hi"}
         await socket.send({**frame, "ref": "early"})
@@ -123,9 +125,11 @@ async def test_sending_without_joining_gets_not_joined(server):
         await socket.close()
 
 
-async def test_a_burst_over_the_rate_limit_is_refused_and_refused_sends_store_nothing(server):
+async def test_a_burst_over_the_rate_limit_is_refused_and_refused_sends_store_nothing(
+    shared_server,
+):
     pair = await active_pair()
-    socket = await Socket.open(server, pair.user_token)
+    socket = await Socket.open(shared_server, pair.user_token)
     try:
         await socket.join(pair.request_id)
         attempts = 40

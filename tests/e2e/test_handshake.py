@@ -65,38 +65,40 @@ def _garbage(user) -> str:
     ],
     ids=lambda make: make.__name__.strip("_"),
 )
-async def test_handshake_without_a_valid_access_token_is_rejected_with_403(server, make_token):
+async def test_handshake_without_a_valid_access_token_is_rejected_with_403(
+    shared_server, make_token
+):
     token = await in_db(lambda: make_token(UserFactory()))
 
     with pytest.raises(InvalidStatus) as rejected:
-        await open_connection(server, token)
+        await open_connection(shared_server, token)
 
     assert rejected.value.response.status_code == 403
 
 
-async def test_handshake_from_a_disallowed_origin_is_rejected_with_403(server):
+async def test_handshake_from_a_disallowed_origin_is_rejected_with_403(shared_server):
     token = await in_db(lambda: access_token(UserFactory()))
 
     with pytest.raises(InvalidStatus) as rejected:
-        await open_connection(server, token, origin="https://attacker.example")
+        await open_connection(shared_server, token, origin="https://attacker.example")
 
     assert rejected.value.response.status_code == 403
 
 
 @pytest.mark.parametrize("origin", [None, "http://localhost:3000", "http://127.0.0.1"])
-async def test_handshake_with_an_allowed_or_missing_origin_is_accepted(server, origin):
+async def test_handshake_with_an_allowed_or_missing_origin_is_accepted(shared_server, origin):
     token = await in_db(lambda: access_token(UserFactory()))
 
-    connection = await open_connection(server, token, origin=origin)
+    connection = await open_connection(shared_server, token, origin=origin)
 
     await connection.close()
 
 
 @pytest.mark.parametrize("carrier", ["header", "subprotocol", "query"])
-async def test_each_token_carrier_opens_a_working_socket(server, carrier):
+async def test_each_token_carrier_opens_a_working_socket(shared_server, carrier):
     token = await in_db(lambda: access_token(UserFactory()))
 
-    socket = Socket(await open_connection(server, token, carrier=carrier))
+    socket = Socket(await open_connection(shared_server, token, carrier=carrier))
     try:
         # The socket is really served: an unknown frame type gets an error answer.
         await socket.send({"type": "no-such-frame", "ref": "probe"})
@@ -106,10 +108,10 @@ async def test_each_token_carrier_opens_a_working_socket(server, carrier):
         await socket.close()
 
 
-async def test_server_selects_the_bearer_subprotocol_when_the_client_offers_it(server):
+async def test_server_selects_the_bearer_subprotocol_when_the_client_offers_it(shared_server):
     token = await in_db(lambda: access_token(UserFactory()))
 
-    connection = await open_connection(server, token, carrier="subprotocol")
+    connection = await open_connection(shared_server, token, carrier="subprotocol")
 
     assert connection.subprotocol == "bearer"
     await connection.close()
