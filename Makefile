@@ -35,7 +35,7 @@ createsuperuser: migrate
 	$(DEV_ENV) $(BIN)/python manage.py createsuperuser
 
 run: seed
-	$(DEV_ENV) $(BIN)/daphne -b 127.0.0.1 -p $(PORT) \
+	$(DEV_ENV) $(BIN)/python -m config.daphne_main -b 127.0.0.1 -p $(PORT) \
 		--websocket-max-message-size 65536 --websocket-max-frame-size 65536 \
 		config.asgi:application
 
