@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -25,7 +26,7 @@ from django.utils import timezone
 from rest_framework.fields import DateTimeField
 
 from accounts.models import Role, ServerProcess, SocketConnection, User
-from chat.groups import broadcast, frame_event, user_group
+from chat.groups import abroadcast, frame_event, user_group
 from support.matching import expert_became_eligible
 from support.models import RequestStatus, SupportRequest
 
@@ -58,15 +59,32 @@ def presence_watchers(*, user_id: UUID | str) -> set[str]:
     return {str(pk) for pair in pairs for pk in pair if pk is not None} - {str(user_id)}
 
 
-def _announce_on_commit(*, user_id: UUID | str, is_online: bool, last_seen_at: datetime) -> None:
+@dataclass(frozen=True)
+class PresenceChange:
+    """A user went online or offline; `groups` are the watchers to tell."""
+
+    user_id: str
+    frame: dict
+    groups: tuple[str, ...]
+
+
+def _presence_change(
+    *, user_id: UUID | str, is_online: bool, last_seen_at: datetime
+) -> PresenceChange:
     watchers = presence_watchers(user_id=user_id)
-    if not watchers:
-        return
-    event = frame_event(
-        presence_frame(user_id=user_id, is_online=is_online, last_seen_at=last_seen_at)
+    return PresenceChange(
+        user_id=str(user_id),
+        frame=presence_frame(user_id=user_id, is_online=is_online, last_seen_at=last_seen_at),
+        groups=tuple(user_group(watcher) for watcher in sorted(watchers)),
     )
-    groups = [user_group(watcher) for watcher in watchers]
-    transaction.on_commit(lambda: broadcast(groups, event))
+
+
+async def announce(changes: list[PresenceChange]) -> None:
+    """Tell the watchers. Called from the event loop once the change is committed: a broadcast
+    from a worker thread would wait on the loop, and hang a process shutting down."""
+    for change in changes:
+        if change.groups:
+            await abroadcast(change.groups, frame_event(change.frame))
 
 
 def _ensure_process_row() -> None:
@@ -76,13 +94,13 @@ def _ensure_process_row() -> None:
 
 
 @transaction.atomic
-def presence_connect(*, channel_name: str, user_id: UUID | str) -> bool:
-    """Record an open socket. Returns True when this socket brought the user online."""
+def presence_connect(*, channel_name: str, user_id: UUID | str) -> PresenceChange | None:
+    """Record an open socket. Returns the change when this socket brought the user online."""
     # Lock the user row first (connect, disconnect and sweep all do): the count of sockets and
     # the is_online flag then change together.
     user = User.objects.select_for_update().filter(pk=user_id).first()
     if user is None:
-        return False
+        return None
     _ensure_process_row()
     SocketConnection.objects.create(channel_name=channel_name, user=user, process_id=PROCESS_ID)
     now = timezone.now()
@@ -92,37 +110,35 @@ def presence_connect(*, channel_name: str, user_id: UUID | str) -> bool:
     )
     if not came_online:
         User.objects.filter(pk=user_id).update(last_seen_at=now)
-        return False
-    _announce_on_commit(user_id=user_id, is_online=True, last_seen_at=now)
+        return None
     if user.role == Role.EXPERT:
         transaction.on_commit(lambda: expert_became_eligible(expert_id=user.pk), robust=True)
-    return True
+    return _presence_change(user_id=user_id, is_online=True, last_seen_at=now)
 
 
 @transaction.atomic
-def presence_disconnect(*, channel_name: str, user_id: UUID | str) -> bool:
-    """Forget a closed socket. Returns True when it was the user's last one (now offline)."""
+def presence_disconnect(*, channel_name: str, user_id: UUID | str) -> PresenceChange | None:
+    """Forget a closed socket. Returns the change when it was the user's last one."""
     if not User.objects.select_for_update().filter(pk=user_id).exists():
-        return False
+        return None
     SocketConnection.objects.filter(pk=channel_name).delete()
     return _mark_offline_if_no_sockets(user_id=user_id)
 
 
-def _mark_offline_if_no_sockets(*, user_id: UUID | str) -> bool:
+def _mark_offline_if_no_sockets(*, user_id: UUID | str) -> PresenceChange | None:
     """Caller holds the user's row lock."""
     now = timezone.now()
     if SocketConnection.objects.filter(user_id=user_id).exists():
         User.objects.filter(pk=user_id).update(last_seen_at=now)
-        return False
+        return None
     went_offline = (
         User.objects.filter(pk=user_id, is_online=True).update(is_online=False, last_seen_at=now)
         == 1
     )
-    if went_offline:
-        _announce_on_commit(user_id=user_id, is_online=False, last_seen_at=now)
-    else:
+    if not went_offline:
         User.objects.filter(pk=user_id).update(last_seen_at=now)
-    return went_offline
+        return None
+    return _presence_change(user_id=user_id, is_online=False, last_seen_at=now)
 
 
 def process_heartbeat(*, sockets: dict[str, str]) -> None:
@@ -137,7 +153,7 @@ def process_heartbeat(*, sockets: dict[str, str]) -> None:
             continue
 
 
-def presence_sweep() -> list[str]:
+def presence_sweep() -> list[PresenceChange]:
     """Drop processes that stopped heart-beating; returns the users that went offline."""
     cutoff = timezone.now() - timedelta(seconds=settings.PRESENCE_TIMEOUT)
     with transaction.atomic():
@@ -155,8 +171,9 @@ def presence_sweep() -> list[str]:
     for user_id in sorted(user_ids, key=str):
         with transaction.atomic():
             locked = User.objects.select_for_update().filter(pk=user_id).exists()
-            if locked and _mark_offline_if_no_sockets(user_id=user_id):
-                offline.append(str(user_id))
+            change = _mark_offline_if_no_sockets(user_id=user_id) if locked else None
+        if change is not None:
+            offline.append(change)
     return offline
 
 
@@ -169,16 +186,22 @@ _heartbeat_task: asyncio.Task | None = None
 
 
 async def socket_opened(*, channel_name: str, user_id: UUID | str) -> None:
-    await database_sync_to_async(presence_connect)(channel_name=channel_name, user_id=user_id)
+    change = await database_sync_to_async(presence_connect)(
+        channel_name=channel_name, user_id=user_id
+    )
     _local_sockets[channel_name] = str(user_id)
     _ensure_heartbeat()
+    await announce([change] if change else [])
 
 
 async def socket_closed(*, channel_name: str, user_id: UUID | str) -> None:
     _local_sockets.pop(channel_name, None)
-    await database_sync_to_async(presence_disconnect)(channel_name=channel_name, user_id=user_id)
+    change = await database_sync_to_async(presence_disconnect)(
+        channel_name=channel_name, user_id=user_id
+    )
     if not _local_sockets:
         _stop_heartbeat()
+    await announce([change] if change else [])
 
 
 def _ensure_heartbeat() -> None:
@@ -201,7 +224,7 @@ async def _heartbeat_forever() -> None:
     while True:
         try:
             await database_sync_to_async(process_heartbeat)(sockets=dict(_local_sockets))
-            await database_sync_to_async(presence_sweep)()
+            await announce(await database_sync_to_async(presence_sweep)())
         except Exception:
             # The database may be briefly unreachable; the next beat tries again.
             logger.exception("presence heartbeat failed")

@@ -241,7 +241,8 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+# Only needed to run collectstatic for a CDN or a front proxy; the app serves assets itself.
+STATIC_ROOT = env.str("STATIC_ROOT", default="") or None
 # Admin and API-browser assets are served by the app itself, straight from the installed apps,
 # so no collectstatic step is needed to deploy.
 WHITENOISE_USE_FINDERS = True

@@ -82,6 +82,7 @@ class ChatConsumer(LayerResilientConsumer):
             rate=settings.WS_MESSAGE_RATE, burst=settings.WS_MESSAGE_BURST
         )
         self.typing_bucket = TokenBucket(rate=TYPING_RATE, burst=TYPING_BURST)
+        self.request_statuses: dict[str, str] = {}
         await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
         await socket_opened(channel_name=self.channel_name, user_id=self.user.pk)
         offered = self.scope.get("subprotocols") or []
@@ -271,7 +272,18 @@ class ChatConsumer(LayerResilientConsumer):
             await self.send_frame(relay)
 
     async def client_frame(self, event: dict) -> None:
-        await self.send_frame(event["frame"])
+        frame = event["frame"]
+        if frame.get("type") == "request-updated" and self._already_told(frame["request"]):
+            return
+        await self.send_frame(frame)
+
+    def _already_told(self, request: dict) -> bool:
+        """A participant's socket hears of a status change twice, through its user group and
+        the room; statuses only move forward, so a repeat of the last one seen is the echo."""
+        if self.request_statuses.get(request["id"]) == request["status"]:
+            return True
+        self.request_statuses[request["id"]] = request["status"]
+        return False
 
     async def send_frame(self, frame: dict) -> None:
         await self.send(text_data=json.dumps(frame))

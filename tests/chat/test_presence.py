@@ -76,7 +76,7 @@ def test_a_process_that_stopped_heart_beating_is_swept_and_its_users_go_offline(
     SocketConnection.objects.create(channel_name="specific.dead!1", user=user, process=dead)
     User.objects.filter(pk=user.pk).update(is_online=True)
 
-    assert presence_sweep() == [str(user.pk)]
+    assert [change.user_id for change in presence_sweep()] == [str(user.pk)]
 
     user.refresh_from_db()
     assert user.is_online is False

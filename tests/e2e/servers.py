@@ -113,7 +113,7 @@ def launch(name: str, log_dir: Path, env: dict[str, str]) -> DaphneServer:
     command = [
         sys.executable,
         "-m",
-        "daphne",
+        "config.daphne_main",
         "-b",
         "127.0.0.1",
         "-p",
