@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -27,6 +26,7 @@ from rest_framework.fields import DateTimeField
 
 from accounts.models import Role, ServerProcess, SocketConnection, User
 from chat.groups import abroadcast, frame_event, user_group
+from config.async_db import in_worker_thread
 from support.matching import expert_became_eligible
 from support.models import RequestStatus, SupportRequest
 
@@ -186,9 +186,7 @@ _heartbeat_task: asyncio.Task | None = None
 
 
 async def socket_opened(*, channel_name: str, user_id: UUID | str) -> None:
-    change = await database_sync_to_async(presence_connect)(
-        channel_name=channel_name, user_id=user_id
-    )
+    change = await in_worker_thread(presence_connect)(channel_name=channel_name, user_id=user_id)
     _local_sockets[channel_name] = str(user_id)
     _ensure_heartbeat()
     await announce([change] if change else [])
@@ -196,9 +194,7 @@ async def socket_opened(*, channel_name: str, user_id: UUID | str) -> None:
 
 async def socket_closed(*, channel_name: str, user_id: UUID | str) -> None:
     _local_sockets.pop(channel_name, None)
-    change = await database_sync_to_async(presence_disconnect)(
-        channel_name=channel_name, user_id=user_id
-    )
+    change = await in_worker_thread(presence_disconnect)(channel_name=channel_name, user_id=user_id)
     if not _local_sockets:
         _stop_heartbeat()
     await announce([change] if change else [])
@@ -223,8 +219,8 @@ async def _heartbeat_forever() -> None:
     interval = max(settings.PRESENCE_TIMEOUT / 3, 0.1)
     while True:
         try:
-            await database_sync_to_async(process_heartbeat)(sockets=dict(_local_sockets))
-            await announce(await database_sync_to_async(presence_sweep)())
+            await in_worker_thread(process_heartbeat)(sockets=dict(_local_sockets))
+            await announce(await in_worker_thread(presence_sweep)())
         except Exception:
             # The database may be briefly unreachable; the next beat tries again.
             logger.exception("presence heartbeat failed")

@@ -13,6 +13,7 @@ different tasks can never interleave their frames.
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -31,6 +32,11 @@ class Room:
     def __init__(self, last_seq: int) -> None:
         self.last_seq = last_seq
         self.lock = asyncio.Lock()
+        # When this socket last delivered one of the room's messages (monotonic clock).
+        self.delivered_at = time.monotonic()
+
+    def quiet_for(self, seconds: float) -> bool:
+        return time.monotonic() - self.delivered_at >= seconds
 
 
 class Delivery:
@@ -75,6 +81,7 @@ class Delivery:
             await self.fill_locked(request_id, room, up_to_seq=seq - 1)
         await self._send_frame(with_ref(new_message_frame(message), ref))
         room.last_seq = seq
+        room.delivered_at = time.monotonic()
         return True
 
     async def catch_up(self, request_id: str, *, up_to_seq: int) -> None:
@@ -96,3 +103,4 @@ class Delivery:
             for message in batch:
                 await self._send_frame(new_message_frame(message))
                 room.last_seq = message["seq"]
+            room.delivered_at = time.monotonic()

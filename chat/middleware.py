@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import parse_qs, urlparse
 
-from channels.db import database_sync_to_async
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -19,6 +18,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
+from config.async_db import in_worker_thread
 
 BEARER_SUBPROTOCOL = "bearer"
 
@@ -99,7 +99,7 @@ def token_from_scope(scope: dict) -> str | None:
     return values[0] if values else None
 
 
-@database_sync_to_async
+@in_worker_thread
 def active_user(user_id: str) -> User | None:
     try:
         return User.objects.filter(pk=user_id, is_active=True).first()

@@ -11,7 +11,7 @@ from daphne.cli import CommandLineInterface
 
 
 class WebSocketFactory(server.WebSocketFactory):
-    def setProtocolOptions(self, **options) -> None:  # noqa: N802 (autobahn's name)
+    def setProtocolOptions(self, **options) -> None:
         super().setProtocolOptions(failByDrop=False, **options)
 
 

@@ -2,6 +2,7 @@ import uuid
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -14,6 +15,20 @@ requires_postgres = pytest.mark.skipif(
 requires_redis = pytest.mark.skipif(
     not settings.REDIS_URL, reason="needs Redis (set REDIS_URL) shared by several processes"
 )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The consumer's worker threads keep their database connections open (CONN_MAX_AGE), as
+    in production; end them before the test database is dropped."""
+    yield
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,6 @@ import json
 import logging
 import time
 
-from channels.db import database_sync_to_async
 from django.conf import settings
 
 from accounts.presence import presence_frame_of, socket_closed, socket_opened
@@ -17,7 +16,7 @@ from chat import protocol
 from chat.consumer.ratelimit import TokenBucket
 from chat.consumer.resilient import LayerResilientConsumer
 from chat.delivery import Delivery, Room
-from chat.groups import EVENT_TYPING, abroadcast, request_group, user_group
+from chat.groups import EVENT_MESSAGE, EVENT_TYPING, abroadcast, request_group, user_group
 from chat.middleware import BEARER_SUBPROTOCOL, active_user, token_leeway, verify_access_token
 from chat.protocol import ClientFrame, FrameError, error_frame, with_ref
 from chat.selectors import (
@@ -27,7 +26,8 @@ from chat.selectors import (
     request_last_seqs,
 )
 from chat.serializers import message_data
-from chat.services import message_post
+from chat.services import message_store
+from config.async_db import in_worker_thread
 from config.exceptions import DomainError
 
 logger = logging.getLogger(__name__)
@@ -44,7 +44,7 @@ def error_code(exc: DomainError) -> str:
     return "not_active" if exc.code == "conflict" else exc.code
 
 
-@database_sync_to_async
+@in_worker_thread
 def fetch_messages(request_id: str, after_seq: int, up_to_seq: int) -> list[dict]:
     messages = messages_in_range(
         request_id=request_id, after_seq=after_seq, up_to_seq=up_to_seq, limit=REPLAY_BATCH
@@ -52,14 +52,14 @@ def fetch_messages(request_id: str, after_seq: int, up_to_seq: int) -> list[dict
     return [message_data(message) for message in messages]
 
 
-@database_sync_to_async
+@in_worker_thread
 def last_seqs(request_ids: list[str]) -> dict[str, int]:
     return request_last_seqs(request_ids=request_ids)
 
 
-@database_sync_to_async
-def post_message(**kwargs) -> tuple[dict, bool]:
-    message, created = message_post(**kwargs)
+@in_worker_thread
+def store_message(**kwargs) -> tuple[dict, bool]:
+    message, created = message_store(**kwargs)
     return message_data(message), created
 
 
@@ -119,13 +119,17 @@ class ChatConsumer(LayerResilientConsumer):
 
     async def _sync_rooms_forever(self) -> None:
         """Catch up on messages whose broadcast never arrived (the tail of a burst lost to a
-        Redis hiccup): compare every joined room's last seq in the database with ours."""
+        Redis hiccup): compare the last seq in the database with ours. Only rooms that have
+        been quiet for a whole interval are checked: in a busy room the next message reveals
+        any gap by itself."""
+        interval = settings.CHAT_SYNC_INTERVAL
         while True:
-            await asyncio.sleep(settings.CHAT_SYNC_INTERVAL)
-            if not self.delivery.rooms:
+            await asyncio.sleep(interval)
+            quiet = [rid for rid, room in self.delivery.rooms.items() if room.quiet_for(interval)]
+            if not quiet:
                 continue
             try:
-                for request_id, seq in (await last_seqs(list(self.delivery.rooms))).items():
+                for request_id, seq in (await last_seqs(quiet)).items():
                     await self.delivery.catch_up(request_id, up_to_seq=seq)
             except Exception:
                 logger.exception("chat sync failed; retrying at the next interval")
@@ -167,7 +171,7 @@ class ChatConsumer(LayerResilientConsumer):
 
     async def join_request(self, frame: ClientFrame) -> None:
         request_id = frame.request_id
-        request = await database_sync_to_async(active_request_for_participant)(
+        request = await in_worker_thread(active_request_for_participant)(
             request_id=request_id, user=self.user
         )
         # Join the group before reading the room's last seq: every message committed after
@@ -187,7 +191,7 @@ class ChatConsumer(LayerResilientConsumer):
         # Presence frames only report changes; a client entering a room also needs to know
         # where the other participant stands right now.
         other = request.expert_id if request.requester_id == self.user.pk else request.requester_id
-        current = await database_sync_to_async(presence_frame_of)(user_id=other)
+        current = await in_worker_thread(presence_frame_of)(user_id=other)
         if current is not None:
             await self.send_frame(current)
 
@@ -209,7 +213,7 @@ class ChatConsumer(LayerResilientConsumer):
         # Holding the room's lock from the write to the ack keeps the periodic sync from
         # delivering our own message first (which would leave the ack without its ref).
         async with room.lock:
-            message, created = await post_message(
+            message, created = await store_message(
                 request_id=frame.request_id,
                 sender=self.user,
                 content=frame.content,
@@ -222,6 +226,11 @@ class ChatConsumer(LayerResilientConsumer):
             else:
                 # A repeated client_id: answer with the original, already delivered, message.
                 await self.send_frame(with_ref(protocol.new_message_frame(message), frame.ref))
+        if created:
+            # Committed: tell the room (other processes included). Sent from here rather than
+            # from the worker thread, which would otherwise wait on this loop to do it.
+            event = {"type": EVENT_MESSAGE, "message": message}
+            await abroadcast([request_group(frame.request_id)], event)
 
     async def typing(self, frame: ClientFrame) -> None:
         self._joined_room(frame)

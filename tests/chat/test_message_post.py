@@ -1,16 +1,18 @@
 """message_post: seqs 1..N with no gaps or repeats, whatever the concurrency."""
 
+import json
 import threading
 
 import pytest
 from django.db import connection
 
 from chat.models import Message
+from chat.serializers import MessageSerializer, message_data
 from chat.services import message_post
 from config.exceptions import NotActive, NotAllowed, NotFound
 from support.models import RequestStatus
 from tests.conftest import requires_postgres
-from tests.factories import ActiveRequestFactory, AdminFactory, UserFactory
+from tests.factories import ActiveRequestFactory, AdminFactory, MessageFactory, UserFactory
 
 
 def run_at_once(calls):
@@ -93,3 +95,10 @@ def test_outsiders_get_not_found_and_staff_not_allowed():
     with pytest.raises(NotAllowed):
         message_post(request_id=request.pk, sender=AdminFactory(), content="x")
     assert not Message.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_socket_shape_of_a_message_is_the_rest_shape():
+    message = MessageFactory(client_id="c-1")
+    message = Message.objects.select_related("sender").get(pk=message.pk)
+    assert message_data(message) == json.loads(json.dumps(MessageSerializer(message).data))
