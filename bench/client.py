@@ -92,6 +92,7 @@ class Fleet:
         self.unexpected_closes: Counter = Counter()
         self.connect_failures: Counter = Counter()
         self.closing = False
+        self.cut_off = False  # a settle ran out of time with messages still in flight
 
     # --- connecting ----------------------------------------------------------------------------
     async def connect(self, token: str) -> Peer | None:
@@ -125,9 +126,16 @@ class Fleet:
                 return None
             room = Room(spec=spec, user=user, expert=expert)
             user.room = expert.room = room
-            await asyncio.gather(
-                self.join(user, spec.request_id), self.join(expert, spec.request_id)
+            joins = await asyncio.gather(
+                self.join(user, spec.request_id),
+                self.join(expert, spec.request_id),
+                return_exceptions=True,
             )
+            failures = [result for result in joins if isinstance(result, Exception)]
+            if failures:
+                self.connect_failures[f"join: {failures[0]}"[:80]] += 1
+                self.lone.extend([user, expert])  # closed with the others at the end
+                return None
             return room
 
     async def open_rooms(self, specs: list[PairSpec], *, concurrency: int = 200) -> list[Room]:
@@ -214,10 +222,13 @@ class Fleet:
 
     # --- ending --------------------------------------------------------------------------------
     async def settle(self, *, timeout: float) -> None:
-        """Wait (bounded) until every sent message is acked or refused and every ack received."""
+        """Wait (bounded) until every sent message is acked or refused and every ack received.
+        If the time runs out first, the server was still working through a backlog: what is
+        missing then is reported as undelivered at the cut-off, not as lost."""
         deadline = time.perf_counter() + timeout
         while time.perf_counter() < deadline and not all(room.settled for room in self.rooms):
             await asyncio.sleep(0.05)
+        self.cut_off = self.cut_off or not all(room.settled for room in self.rooms)
 
     async def close(self) -> None:
         self.closing = True
@@ -241,11 +252,16 @@ class Fleet:
             order_violations=self.order_violations,
             unexpected_closes=sum(self.unexpected_closes.values()),
         )
+        result.cut_off = self.cut_off
         for room in self.rooms:
             in_db = stored.get(room.spec.request_id, Counter())
             bench_ids = {cid for cid in in_db if cid in room.stamps}
             result.stored += sum(in_db[cid] for cid in bench_ids)
-            result.lost += len(room.acked - room.received)
+            missing = len(room.acked - room.received)
+            if self.cut_off:
+                result.undelivered_at_cut_off += missing
+            else:
+                result.lost += missing
             result.unacked += len(room.stamps) - len(room.acked | room.refused)
             result.acked_not_stored += len(room.acked - bench_ids)
             result.stored_twice += sum(1 for cid in bench_ids if in_db[cid] > 1)

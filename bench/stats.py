@@ -73,6 +73,10 @@ class Integrity:
     duplicates: int = 0
     order_violations: int = 0
     lost: int = 0  # acknowledged to the sender, never received by the other party
+    # When the run was cut off with a backlog still draining, acked-but-not-yet-received
+    # messages are counted here instead: they may still have been on their way.
+    cut_off: bool = False
+    undelivered_at_cut_off: int = 0
     unacked: int = 0  # sent, no acknowledgement nor error by the end
     stored: int = 0
     acked_not_stored: int = 0

@@ -2,11 +2,11 @@
 
     python -m config.serve [--workers N] [--host H] [--port P]
 
-The parent binds the TCP socket once and hands its file descriptor to every child (`daphne --fd`),
-so N processes serve one address and the kernel spreads new connections between them. The
-parent stays small: it forwards SIGTERM/SIGINT to the children, waits for them, and restarts a
-child that dies unexpectedly. Rooms, presence and notifications are shared through Redis, so more
-than one worker needs REDIS_URL.
+The parent binds the TCP socket once and hands its file descriptor to every child (daphne's
+`--fd`, through config.daphne_main), so N processes serve one address and the kernel spreads new
+connections between them. The parent stays small: it forwards SIGTERM/SIGINT to the children,
+waits for them, and restarts a child that dies unexpectedly. Rooms, presence and notifications
+are shared through Redis, so more than one worker needs REDIS_URL.
 """
 
 from __future__ import annotations
@@ -101,10 +101,11 @@ def bind(*, host: str, port: int) -> socket.socket:
 
 
 def child_command(*, fd: int, verbosity: int) -> list[str]:
+    # config.daphne_main is daphne with oversized frames closed with 1009 (see SPEC).
     return [
         sys.executable,
         "-m",
-        "daphne",
+        "config.daphne_main",
         "--fd",
         str(fd),
         "--websocket-max-message-size",

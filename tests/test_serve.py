@@ -112,7 +112,7 @@ def test_two_workers_serve_one_port_and_all_exit_on_sigterm(two_workers):
     assert [healthz(port) for _ in range(6)] == [200] * 6
     children = daphne_children(parent)
     assert len({child.pid for child in children}) == 2
-    assert all("daphne" in " ".join(child.cmdline()) for child in children)
+    assert all("config.daphne_main" in child.cmdline() for child in children)
 
     parent.send_signal(signal.SIGTERM)
 

@@ -10,8 +10,8 @@ from bench.environment import BenchEnvironment
 from bench.scenarios.base import Context, Options, execute
 
 IDLE_SOCKETS = 10_000
-# Idle sockets are opened this many at a time: a realistic arrival, not a SYN flood.
-IDLE_CONCURRENCY = 500
+# Idle sockets are opened this many at a time: a steady arrival, not a storm (that is `connect`).
+IDLE_CONCURRENCY = 100
 SETTLE_SECONDS = 3.0
 
 
