@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 
 CLOSE_TOKEN_EXPIRED = 4001
 CLOSE_MESSAGE_TOO_BIG = 1009
+# Frames a socket may have waiting to be processed; past this they are refused (rate_limited).
+PENDING_FRAMES = 32
 # Typing indicators beyond this are dropped silently; they are hints, not messages.
 TYPING_RATE, TYPING_BURST = 5.0, 10
 
@@ -83,6 +85,8 @@ class ChatConsumer(LayerResilientConsumer):
         )
         self.typing_bucket = TokenBucket(rate=TYPING_RATE, burst=TYPING_BURST)
         self.request_statuses: dict[str, str] = {}
+        # Frames read but not yet acted on; bounded, so a flood cannot grow server memory.
+        self.pending: asyncio.Queue[ClientFrame] = asyncio.Queue(maxsize=PENDING_FRAMES)
         await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
         await socket_opened(channel_name=self.channel_name, user_id=self.user.pk)
         offered = self.scope.get("subprotocols") or []
@@ -90,6 +94,7 @@ class ChatConsumer(LayerResilientConsumer):
         self.background = [
             asyncio.create_task(self._close_when_token_expires()),
             asyncio.create_task(self._sync_rooms_forever()),
+            asyncio.create_task(self._work_forever()),
         ]
 
     async def disconnect(self, code: int) -> None:
@@ -137,6 +142,10 @@ class ChatConsumer(LayerResilientConsumer):
     # --- client frames ------------------------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
+        """Check a frame the moment it arrives and queue it for `_work_forever`. Nothing here
+        waits, so frames are read as fast as they come: the rate limit sees their real arrival
+        times, and a client sending faster than the server works is told so at once instead of
+        piling frames up in server memory."""
         if text_data is None:
             await self.send_frame(error_frame("invalid_payload", "Frames must be JSON text."))
             return
@@ -145,18 +154,54 @@ class ChatConsumer(LayerResilientConsumer):
         if len(text_data) > limit // 4 and len(text_data.encode("utf-8")) > limit:
             await self.close(code=CLOSE_MESSAGE_TOO_BIG)
             return
-        frame = None
         try:
             frame = protocol.parse_frame(text_data)
-            await self.handlers[frame.type](self, frame)
+            if frame.type == protocol.SEND and not self.messages_bucket.take():
+                raise FrameError(
+                    "rate_limited",
+                    f"More than {settings.WS_MESSAGE_RATE:g} messages a second; "
+                    "nothing was stored.",
+                    ref=frame.ref,
+                    request_id=frame.request_id,
+                )
+            try:
+                self.pending.put_nowait(frame)
+            except asyncio.QueueFull:
+                raise FrameError(
+                    "rate_limited",
+                    "Too many frames waiting to be processed; nothing was done. Slow down.",
+                    ref=frame.ref,
+                    request_id=frame.request_id,
+                ) from None
         except FrameError as exc:
             await self.send_frame(
                 error_frame(exc.code, exc.detail, ref=exc.ref, request_id=exc.request_id)
             )
-        except DomainError as exc:
-            await self.send_frame(
-                error_frame(error_code(exc), exc.detail, ref=frame.ref, request_id=frame.request_id)
-            )
+
+    async def _work_forever(self) -> None:
+        """Act on queued frames one at a time, in the order they came."""
+        while True:
+            frame = await self.pending.get()
+            try:
+                await self.handlers[frame.type](self, frame)
+            except FrameError as exc:
+                error = error_frame(exc.code, exc.detail, ref=exc.ref, request_id=exc.request_id)
+                await self.send_frame(error)
+            except DomainError as exc:
+                error = error_frame(
+                    error_code(exc), exc.detail, ref=frame.ref, request_id=frame.request_id
+                )
+                await self.send_frame(error)
+            except Exception:
+                # Never let one frame take the socket down; the client may retry it.
+                logger.exception("frame %s failed", frame.type)
+                error = error_frame(
+                    "server_error",
+                    "The server could not process this frame; retry it.",
+                    ref=frame.ref,
+                    request_id=frame.request_id,
+                )
+                await self.send_frame(error)
 
     def _joined_room(self, frame: ClientFrame) -> Room:
         room = self.delivery.rooms.get(frame.request_id)
@@ -203,13 +248,6 @@ class ChatConsumer(LayerResilientConsumer):
 
     async def send_message(self, frame: ClientFrame) -> None:
         room = self._joined_room(frame)
-        if not self.messages_bucket.take():
-            raise FrameError(
-                "rate_limited",
-                f"More than {settings.WS_MESSAGE_RATE:g} messages a second; nothing was stored.",
-                ref=frame.ref,
-                request_id=frame.request_id,
-            )
         # Holding the room's lock from the write to the ack keeps the periodic sync from
         # delivering our own message first (which would leave the ack without its ref).
         async with room.lock:

@@ -51,13 +51,22 @@ def _wait_for_disconnects(servers: list[DaphneServer]) -> None:
 
 
 @pytest.fixture(scope="module")
-def shared_server(django_db_setup, tmp_path_factory) -> Iterator[DaphneServer]:
+def module_server(django_db_setup, tmp_path_factory) -> Iterator[DaphneServer]:
     """One process for a whole module (it needs the test database to exist, nothing more)."""
     servers = start_servers(1, tmp_path_factory.mktemp("daphne"))
     try:
         yield servers[0]
     finally:
         stop_servers(servers)
+
+
+@pytest.fixture
+def shared_server(module_server, transactional_db) -> Iterator[DaphneServer]:
+    """The module's process, for one test. The server must have recorded the test's closed
+    sockets before the database is emptied: emptying it while they are being recorded would
+    deadlock the two."""
+    yield module_server
+    _wait_for_disconnects([module_server])
 
 
 @pytest.fixture
