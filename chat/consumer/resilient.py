@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 
+from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.layers import get_channel_layer
@@ -45,6 +46,16 @@ class LayerResilientConsumer(AsyncWebsocketConsumer):
             receivers.append(self.channel_receive)
         with contextlib.suppress(StopConsumer):
             await await_many_dispatch(receivers, self.dispatch)
+
+    async def dispatch(self, message: dict) -> None:
+        # Channels' own dispatch first closes stale database connections, through a hop to its
+        # single sync thread, before *every* event: a frame, a broadcast, a typing relay. This
+        # consumer touches the ORM only through database_sync_to_async, which does that in the
+        # thread that uses the connection, so the hop is pure cost on the hottest path.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def _receive_from_layer(self) -> dict:
         delay = RETRY_FIRST_DELAY

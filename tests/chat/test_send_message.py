@@ -5,7 +5,7 @@ from channels.db import database_sync_to_async
 from django.test import override_settings
 
 from chat.models import Message
-from tests.chat.helpers import ask, connected, joined, receive_until
+from tests.chat.helpers import ask, connected, drain, joined, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -44,7 +44,7 @@ async def test_a_message_reaches_both_participants_with_the_senders_ref(
     received = await receive_until(expert_socket, "new-message")
     assert received == {"type": "new-message", "message": message}
     # The sender's own broadcast echo is a duplicate and is dropped.
-    assert await user_socket.receive_nothing(timeout=0.5)
+    assert await drain(user_socket) == []
     assert await stored(active_request) == [(1, "Hi there")]
     await user_socket.disconnect()
     await expert_socket.disconnect()

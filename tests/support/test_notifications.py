@@ -33,7 +33,10 @@ async def layer(settings):
     try:
         yield fresh
     finally:
-        await fresh.close_pools()
+        # RedisChannelLayer closes its pools; the pub/sub layer's flush closes its connections
+        # (the core layer's flush would delete every key under the prefix instead).
+        close = getattr(fresh, "close_pools", None) or fresh.flush
+        await close()
 
 
 async def _listen(layer, *groups: str) -> str:
@@ -43,14 +46,21 @@ async def _listen(layer, *groups: str) -> str:
     return channel
 
 
+# A receive still waiting when `_frames` stops listening is kept for its next call: cancelling it
+# would make the pub/sub layer drop the channel's subscriptions.
+_waiting: dict[str, asyncio.Task] = {}
+
+
 async def _frames(layer, channel: str, *, wait: float = 0.5) -> list[dict]:
     """Every frame that arrives on `channel` until it stays quiet for `wait` seconds."""
     frames = []
     while True:
-        try:
-            event = await asyncio.wait_for(layer.receive(channel), wait)
-        except TimeoutError:
+        receive = _waiting.pop(channel, None) or asyncio.ensure_future(layer.receive(channel))
+        done, _ = await asyncio.wait({receive}, timeout=wait)
+        if not done:
+            _waiting[channel] = receive
             return frames
+        event = receive.result()
         assert event["type"] == EVENT_FRAME
         frames.append(event["frame"])
 
