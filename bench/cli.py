@@ -53,6 +53,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--idle", type=int, help="idle sockets (idle) or idle pairs (closed-idle)")
     parser.add_argument("--connects", type=_positive(int), default=1000, help="connect storm size")
     parser.add_argument("--workers", type=_positive(int), help="server processes (default: CPUs)")
+    parser.add_argument(
+        "--server", choices=("daphne", "uvicorn"), default="daphne", help="ASGI server"
+    )
     parser.add_argument("--url", help="target a running server (ws://host:port/ws/) instead")
     parser.add_argument("--rate-limit", type=_rate_limit, help="overload: server limit RATE/BURST")
     parser.add_argument(
@@ -87,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         idle=args.idle,
         connects=args.connects,
         workers=args.workers,
+        server=args.server,
         url=args.url,
         rate_limit=args.rate_limit,
         budget=args.budget,

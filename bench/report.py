@@ -58,10 +58,15 @@ def _row(phase: dict) -> list[str]:
     ]
 
 
+# Keys shown in a scenario's header or table; the others are printed as extra facts.
+SUMMARY_KEYS = {"scenario", "server", "workers", "url", "server_env", "phases", "integrity", "ok"}
+
+
 def render(report: dict) -> str:
     integrity = report["integrity"]
     lines = [
-        f"== {report['scenario']}  workers={report['workers'] or 'external'}  "
+        f"== {report['scenario']}  server={report['server'] or 'external'}  "
+        f"workers={report['workers'] or 'external'}  "
         f"{'OK' if report['ok'] else 'FAILED'}",
         "  ".join(name.rjust(width) for name, width in COLUMNS),
     ]
@@ -77,8 +82,7 @@ def render(report: dict) -> str:
     facts = {
         key: value
         for key, value in report.items()
-        if key not in {"scenario", "workers", "url", "server_env", "phases", "integrity", "ok"}
-        and value not in ({}, None)
+        if key not in SUMMARY_KEYS and value not in ({}, None)
     }
     if facts:
         lines.append("   " + " ".join(f"{key}={value}" for key, value in facts.items()))

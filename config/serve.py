@@ -1,12 +1,12 @@
-"""Production launcher: one listening socket, several daphne processes accepting on it.
+"""Production launcher: one listening socket, several server processes accepting on it.
 
-    python -m config.serve [--workers N] [--host H] [--port P]
+    python -m config.serve [--workers N] [--host H] [--port P] [--server daphne|uvicorn]
 
-The parent binds the TCP socket once and hands its file descriptor to every child (daphne's
-`--fd`, through config.daphne_main), so N processes serve one address and the kernel spreads new
-connections between them. The parent stays small: it forwards SIGTERM/SIGINT to the children,
-waits for them, and restarts a child that dies unexpectedly. Rooms, presence and notifications
-are shared through Redis, so more than one worker needs REDIS_URL.
+The parent binds the TCP socket once and hands its file descriptor to every child (`--fd` of
+daphne, through config.daphne_main, or of uvicorn), so N processes serve one address and the
+kernel spreads new connections between them. The parent stays small: it forwards SIGTERM/SIGINT
+to the children, waits for them, and restarts a child that dies unexpectedly. Rooms, presence and
+notifications are shared through Redis, so more than one worker needs REDIS_URL.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ MAX_WS_BYTES = 65536
 STABLE_AFTER_SECONDS = 30
 MAX_BACKOFF_SECONDS = 30
 LISTEN_BACKLOG = 4096
+SERVERS = ("daphne", "uvicorn")
 
 
 class LaunchError(Exception):
@@ -57,6 +58,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--host", default=os.environ.get("HOST", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument(
+        "--server",
+        choices=SERVERS,
+        default=os.environ.get("ASGI_SERVER", "daphne"),
+        help="ASGI server of the workers: daphne (default) or uvicorn (faster, see "
+        "docs/performance.md)",
+    )
     parser.add_argument(
         "--verbosity", type=int, default=1, help="daphne verbosity (0 turns the access log off)"
     )
@@ -100,7 +108,33 @@ def bind(*, host: str, port: int) -> socket.socket:
     return listener
 
 
-def child_command(*, fd: int, verbosity: int) -> list[str]:
+def child_command(*, server: str, fd: int, verbosity: int) -> list[str]:
+    """The command of one worker, accepting on the inherited socket `fd`."""
+    if server == "uvicorn":
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--fd",
+            str(fd),
+            "--ws-max-size",
+            str(MAX_WS_BYTES),  # uvicorn closes larger frames with 1009 itself
+            "--proxy-headers",
+            "--lifespan",
+            "off",
+            # uvicorn's access and connection log lines carry query strings, and so `?token=`:
+            # they stay off. Warnings and errors are still logged.
+            "--no-access-log",
+            "--log-level",
+            "warning",
+            "--loop",
+            "uvloop",
+            "--http",
+            "httptools",
+            "--ws",
+            "websockets",
+            "config.asgi:application",
+        ]
     # config.daphne_main is daphne with oversized frames closed with 1009 (see SPEC).
     return [
         sys.executable,
@@ -121,11 +155,17 @@ def child_command(*, fd: int, verbosity: int) -> list[str]:
 
 class Supervisor:
     def __init__(
-        self, *, listener: socket.socket, workers: int, verbosity: int, graceful_timeout: float
+        self,
+        *,
+        listener: socket.socket,
+        server: str,
+        workers: int,
+        verbosity: int,
+        graceful_timeout: float,
     ):
         self.listener = listener
         self.graceful_timeout = graceful_timeout
-        self.command = child_command(fd=listener.fileno(), verbosity=verbosity)
+        self.command = child_command(server=server, fd=listener.fileno(), verbosity=verbosity)
         self.workers = [Worker(index=i) for i in range(workers)]
         self.stopping = False
 
@@ -206,13 +246,16 @@ def main(argv: list[str] | None = None) -> int:
     listener = bind(host=args.host, port=args.port)
     supervisor = Supervisor(
         listener=listener,
+        server=args.server,
         workers=args.workers,
         verbosity=args.verbosity,
         graceful_timeout=args.graceful_timeout,
     )
     signal.signal(signal.SIGTERM, supervisor.request_stop)
     signal.signal(signal.SIGINT, supervisor.request_stop)
-    logger.info("serving on %s:%d with %d daphne worker(s)", args.host, args.port, args.workers)
+    logger.info(
+        "serving on %s:%d with %d %s worker(s)", args.host, args.port, args.workers, args.server
+    )
     return supervisor.run()
 
 

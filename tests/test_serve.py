@@ -1,5 +1,7 @@
-"""The production launcher: one address served by several real daphne processes."""
+"""The production launcher: one address served by several real server processes."""
 
+import asyncio
+import json
 import os
 import signal
 import socket
@@ -14,8 +16,11 @@ from pathlib import Path
 import psutil
 import pytest
 from django.conf import settings
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.conftest import requires_postgres, requires_redis
+from tests.conftest import access_token_for, requires_postgres, requires_redis
+from tests.factories import UserFactory
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 30
@@ -75,8 +80,8 @@ def daphne_children(parent: subprocess.Popen) -> list[psutil.Process]:
     ]
 
 
-@pytest.fixture
-def two_workers(tmp_path):
+@pytest.fixture(params=["daphne"])
+def two_workers(request, tmp_path):
     """config.serve with 2 workers on a free port, against the test database and Redis."""
     port = free_port()
     env = {
@@ -84,12 +89,17 @@ def two_workers(tmp_path):
         "DATABASE_URL": database_url_of_tests(),
         "REDIS_URL": settings.REDIS_URL,
         "REDIS_PREFIX": f"{settings.REDIS_PREFIX}-serve-{uuid.uuid4().hex[:8]}",
-        "SECRET_KEY": "serve-test-secret-key-of-a-decent-length",
+        # The test mints tokens the workers must accept.
+        "SECRET_KEY": settings.SECRET_KEY,
+        "JWT_SECRET": settings.JWT_SECRET,
         "DEBUG": "false",
     }
     log = tmp_path / "serve.log"
     parent = launch(
-        "--workers", "2", "--port", str(port), "--graceful-timeout", "5", env=env, log=log
+        *("--server", request.param, "--workers", "2", "--port", str(port)),
+        *("--graceful-timeout", "5"),
+        env=env,
+        log=log,
     )
     try:
         wait_until(lambda: healthz(port) == 200, seconds=STARTUP_SECONDS, what="/healthz 200")
@@ -136,6 +146,36 @@ def test_a_worker_that_dies_is_replaced_and_the_port_keeps_answering(two_workers
     wait_until(replaced, seconds=STARTUP_SECONDS, what="a replacement worker")
     wait_until(lambda: healthz(port) == 200, seconds=STARTUP_SECONDS, what="/healthz 200")
     assert "restarting" in log.read_text()
+
+
+@requires_postgres
+@requires_redis
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("two_workers", ["uvicorn"], indirect=True)
+def test_uvicorn_workers_keep_the_socket_contract(two_workers):
+    """The optional uvicorn workers: refused handshakes get 403, a frame over 64 KiB closes
+    with 1009, and the `?token=` never reaches the log."""
+    parent, port, log = two_workers
+    children = daphne_children(parent)
+    assert len(children) == 2
+    assert all("uvicorn" in child.cmdline() for child in children)
+    token = access_token_for(UserFactory())
+    url = f"ws://127.0.0.1:{port}/ws/"
+
+    async def exercise() -> int:
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(url)
+        assert refused.value.response.status_code == 403
+        async with connect(f"{url}?token={token}") as socket:
+            await socket.send(json.dumps({"type": "nonsense"}))
+            assert json.loads(await socket.recv())["code"] == "unknown_type"
+            await socket.send("x" * 70_000)
+            with pytest.raises(ConnectionClosed):
+                await socket.recv()
+            return socket.close_code
+
+    assert asyncio.run(exercise()) == 1009
+    assert token not in log.read_text()
 
 
 def test_more_than_one_worker_without_redis_is_refused_with_a_clear_message(tmp_path):

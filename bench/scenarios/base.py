@@ -34,6 +34,7 @@ class Options:
     idle: int | None = None
     connects: int = 1000
     workers: int | None = None
+    server: str = "daphne"
     url: str | None = None
     rate_limit: tuple[float, int] | None = None
     budget: float = 600.0
@@ -75,6 +76,7 @@ def execute(
     """Run `drive` against a freshly started server (or --url) and return the scenario report."""
     workers = worker_count(options, environment)
     env = dict(UNLIMITED if server_env is None else server_env)
+    env["ASGI_SERVER"] = options.server
     label = f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     with (
         server(workers=workers, env=env, label=label, target_url=options.url) as running,
@@ -88,6 +90,7 @@ def execute(
     return {
         "scenario": name,
         "workers": workers if not options.url else None,
+        "server": options.server if not options.url else None,
         "url": options.url,
         "server_env": env if not options.url else None,
         "phases": [
