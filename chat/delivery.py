@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from chat import sync
 from chat.protocol import Ref, new_message_frame, with_ref
 
 logger = logging.getLogger(__name__)
@@ -48,12 +49,29 @@ class Delivery:
     def is_joined(self, request_id: str) -> bool:
         return request_id in self.rooms
 
-    def room(self, request_id: str) -> Room:
-        """The joined room's state, created (tracking from seq 0) on first use."""
-        return self.rooms.setdefault(request_id, Room(last_seq=0))
+    def join(self, request_id: str, *, last_seq: int) -> Room:
+        """Start tracking a room from `last_seq` (or keep tracking it, if already joined)."""
+        room = self.rooms.get(request_id)
+        if room is None:
+            room = self.rooms[request_id] = Room(last_seq=last_seq)
+            sync.watch(request_id, self)
+        return room
 
     def forget(self, request_id: str) -> None:
-        self.rooms.pop(request_id, None)
+        if self.rooms.pop(request_id, None) is not None:
+            sync.unwatch(request_id, self)
+
+    def forget_all(self) -> None:
+        for request_id in list(self.rooms):
+            self.forget(request_id)
+
+    def is_quiet(self, request_id: str, *, seconds: float) -> bool:
+        room = self.rooms.get(request_id)
+        return room is not None and room.quiet_for(seconds)
+
+    def is_behind(self, request_id: str, seq: int) -> bool:
+        room = self.rooms.get(request_id)
+        return room is not None and room.last_seq < seq
 
     def last_seq(self, request_id: str) -> int | None:
         room = self.rooms.get(request_id)

@@ -1,5 +1,7 @@
 """ORM calls from async code (the WebSocket consumer, its middleware, presence)."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 from channels.db import database_sync_to_async
 from django.conf import settings
 
@@ -8,11 +10,15 @@ from django.conf import settings
 _ONE_THREAD = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 
 
+# The threads that run ORM calls for the sockets of this process. Each keeps its own database
+# connection (CONN_MAX_AGE), so this is also the most connections a process opens for them.
+_POOL = None if _ONE_THREAD else ThreadPoolExecutor(settings.DB_THREADS, "orm")
+
+
 def in_worker_thread(function):
-    """Run `function` in the event loop's thread pool, closing stale connections around it.
+    """Run `function` in the ORM thread pool, closing stale connections around it.
 
     Not channels' default (thread_sensitive): that runs every call of the process in one thread,
-    queueing all sockets' database work behind a single connection. Each pool thread keeps its
-    own connection (CONN_MAX_AGE); the pool holds min(32, cores + 4) threads.
+    queueing all sockets' database work behind a single connection.
     """
-    return database_sync_to_async(function, thread_sensitive=_ONE_THREAD)
+    return database_sync_to_async(function, thread_sensitive=_ONE_THREAD, executor=_POOL)

@@ -121,6 +121,9 @@ DATABASES["default"]["CONN_MAX_AGE"] = env_number("DB_CONN_MAX_AGE", default=60)
 # of a chat message's store time). A connection that died fails its query, and is replaced on the
 # next call.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", default=False)
+# Threads per server process that run the WebSocket layer's database work in parallel; each
+# holds one database connection.
+DB_THREADS = env_number("DB_THREADS", default=10, minimum=1)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite allows one writer; wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

@@ -93,7 +93,6 @@ class ChatConsumer(LayerResilientConsumer):
         await self.accept(subprotocol=BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in offered else None)
         self.background = [
             asyncio.create_task(self._close_when_token_expires()),
-            asyncio.create_task(self._sync_rooms_forever()),
             asyncio.create_task(self._work_forever()),
         ]
 
@@ -107,6 +106,7 @@ class ChatConsumer(LayerResilientConsumer):
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception as exc:  # the groups expire on their own
                 logger.warning("channel layer group_discard failed (%s)", exc)
+        self.delivery.forget_all()
         await socket_closed(channel_name=self.channel_name, user_id=self.user.pk)
 
     def layer_groups(self) -> list[str]:
@@ -121,23 +121,6 @@ class ChatConsumer(LayerResilientConsumer):
         while (remaining := self.token_exp + leeway - time.time()) > 0:
             await asyncio.sleep(remaining)
         await self.close(code=CLOSE_TOKEN_EXPIRED)
-
-    async def _sync_rooms_forever(self) -> None:
-        """Catch up on messages whose broadcast never arrived (the tail of a burst lost to a
-        Redis hiccup): compare the last seq in the database with ours. Only rooms that have
-        been quiet for a whole interval are checked: in a busy room the next message reveals
-        any gap by itself."""
-        interval = settings.CHAT_SYNC_INTERVAL
-        while True:
-            await asyncio.sleep(interval)
-            quiet = [rid for rid, room in self.delivery.rooms.items() if room.quiet_for(interval)]
-            if not quiet:
-                continue
-            try:
-                for request_id, seq in (await last_seqs(quiet)).items():
-                    await self.delivery.catch_up(request_id, up_to_seq=seq)
-            except Exception:
-                logger.exception("chat sync failed; retrying at the next interval")
 
     # --- client frames ------------------------------------------------------------------------
 
@@ -223,10 +206,8 @@ class ChatConsumer(LayerResilientConsumer):
         # that read is then broadcast to us, and every one before it is in the database.
         await self.channel_layer.group_add(request_group(request_id), self.channel_name)
         db_last = (await last_seqs([request_id]))[request_id]
-        room = self.delivery.rooms.get(request_id)
-        if room is None:
-            start = db_last if frame.after_seq is None else min(frame.after_seq, db_last)
-            room = self.delivery.rooms[request_id] = Room(last_seq=start)
+        start = db_last if frame.after_seq is None else min(frame.after_seq, db_last)
+        room = self.delivery.join(request_id, last_seq=start)
         async with room.lock:
             if frame.after_seq is not None:
                 room.last_seq = min(frame.after_seq, db_last)

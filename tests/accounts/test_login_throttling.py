@@ -1,10 +1,8 @@
-import threading
-
 import pytest
 from django.conf import settings
-from django.db import connection
 from rest_framework.test import APIClient
 
+from tests.concurrency import run_at_once
 from tests.conftest import requires_postgres
 from tests.factories import TEST_PASSWORD, UserFactory
 
@@ -96,22 +94,10 @@ def test_failures_for_emails_without_an_account_are_throttled_too(api_client):
 def test_concurrent_guesses_cannot_exceed_the_limit_together():
     user = UserFactory()
     racers = settings.LOGIN_FAILURE_LIMIT * 2
-    barrier = threading.Barrier(racers)
-    statuses: list[int] = []
+    body = {"email": user.email, "password": "wrong-password"}
 
-    def guess() -> None:
-        try:
-            barrier.wait()
-            body = {"email": user.email, "password": "wrong-password"}
-            statuses.append(APIClient().post(URL, body, format="json").status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=guess) for _ in range(racers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    responses = run_at_once([lambda: APIClient().post(URL, body, format="json")] * racers)
+    statuses = [response.status_code for response in responses]
 
     assert statuses.count(401) == settings.LOGIN_FAILURE_LIMIT
     assert statuses.count(429) == racers - settings.LOGIN_FAILURE_LIMIT

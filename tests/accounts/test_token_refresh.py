@@ -1,10 +1,8 @@
-import threading
-
 import pytest
-from django.db import connection
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
+from tests.concurrency import run_at_once
 from tests.conftest import requires_postgres
 from tests.factories import TEST_PASSWORD, UserFactory
 
@@ -83,20 +81,10 @@ def test_a_missing_refresh_field_is_400(api_client):
 def test_concurrent_refreshes_with_one_token_yield_exactly_one_new_pair():
     refresh = str(RefreshToken.for_user(UserFactory()))
     racers = 4
-    barrier = threading.Barrier(racers)
-    statuses: list[int] = []
 
-    def race() -> None:
-        try:
-            barrier.wait()
-            statuses.append(APIClient().post(URL, {"refresh": refresh}, format="json").status_code)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=race) for _ in range(racers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    responses = run_at_once(
+        [lambda: APIClient().post(URL, {"refresh": refresh}, format="json")] * racers
+    )
+    statuses = [response.status_code for response in responses]
 
     assert sorted(statuses) == [200] + [401] * (racers - 1)

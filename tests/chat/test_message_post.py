@@ -1,39 +1,17 @@
 """message_post: seqs 1..N with no gaps or repeats, whatever the concurrency."""
 
 import json
-import threading
 
 import pytest
-from django.db import connection
 
 from chat.models import Message
 from chat.serializers import MessageSerializer, message_data
 from chat.services import message_post
 from config.exceptions import NotActive, NotAllowed, NotFound
 from support.models import RequestStatus
+from tests.concurrency import run_at_once
 from tests.conftest import requires_postgres
 from tests.factories import ActiveRequestFactory, AdminFactory, MessageFactory, UserFactory
-
-
-def run_at_once(calls):
-    barrier = threading.Barrier(len(calls))
-    results: list = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=30)
-            results[index] = call()
-        except Exception as exc:
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 @requires_postgres

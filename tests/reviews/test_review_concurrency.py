@@ -7,9 +7,9 @@ from config.exceptions import Conflict
 from reviews.models import Review
 from reviews.services import review_create
 from support.models import RequestStatus
+from tests.concurrency import run_at_once
 from tests.conftest import client_for, requires_postgres
 from tests.factories import ActiveRequestFactory, ExpertFactory
-from tests.support.helpers import run_at_once
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 

@@ -7,9 +7,10 @@ from config.exceptions import Conflict
 from support.matching import expert_became_eligible, match_request
 from support.models import RequestStatus, SupportRequest
 from support.services import request_accept, request_assign
+from tests.concurrency import run_at_once
 from tests.conftest import client_for, requires_postgres
 from tests.factories import AdminFactory, ExpertFactory, SupportRequestFactory
-from tests.support.helpers import online_expert, run_at_once, url
+from tests.support.helpers import online_expert, url
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 
