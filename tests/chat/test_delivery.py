@@ -2,13 +2,11 @@
 whatever it loses."""
 
 import asyncio
+import os
 
-import psutil
 import pytest
-import redis
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.test import override_settings
@@ -19,6 +17,7 @@ from chat.serializers import message_data
 from support.models import SupportRequest
 from tests.chat.helpers import WAIT, ask, drain, joined, receive_until
 from tests.conftest import requires_redis
+from tests.redis_connections import drop_redis_connections
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -100,23 +99,6 @@ async def test_a_rejoin_with_after_seq_resumes_without_loss_or_repeat(
     await expert_socket.disconnect()
 
 
-def kill_this_process_redis_connections() -> int:
-    """CLIENT KILL for the Redis connections of this process only (others share the server)."""
-    ports = {
-        conn.laddr.port
-        for conn in psutil.Process().net_connections(kind="tcp")
-        if conn.raddr and conn.raddr.port == 6379
-    }
-    admin = redis.Redis.from_url(settings.REDIS_URL)
-    try:
-        ids = [c["id"] for c in admin.client_list() if int(c["addr"].rsplit(":", 1)[1]) in ports]
-        for client_id in ids:
-            admin.client_kill_filter(_id=client_id)
-        return len(ids)
-    finally:
-        admin.close()
-
-
 @requires_redis
 @override_settings(CHAT_SYNC_INTERVAL=60)  # delivery after the kill must come from the layer
 async def test_sockets_survive_redis_dropping_their_connections_and_delivery_resumes(
@@ -130,7 +112,7 @@ async def test_sockets_survive_redis_dropping_their_connections_and_delivery_res
     )
     assert seqs(await drain(user_socket)) == [1]
 
-    killed = await asyncio.to_thread(kill_this_process_redis_connections)
+    killed = await asyncio.to_thread(drop_redis_connections, os.getpid())
     assert killed > 0
     await asyncio.sleep(0.5)
 

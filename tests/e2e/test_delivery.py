@@ -3,11 +3,9 @@ exactly once, in seq order, with no gaps — across processes, a Redis hiccup an
 
 import asyncio
 
-import redis
-from django.conf import settings
-
 from tests.e2e.client import Socket
 from tests.e2e.scenario import E2E, Pair, active_pair, active_pairs, in_db
+from tests.redis_connections import drop_redis_connections
 
 pytestmark = E2E
 
@@ -87,16 +85,6 @@ async def test_twelve_concurrent_pairs_across_two_processes_get_every_message_on
         assert await in_db(_stored_seqs, pair.request_id) == list(range(1, 2 * MESSAGES_EACH + 1))
 
 
-def _drop_every_redis_client() -> int:
-    """Disconnect every normal client of this Redis — the servers' channel-layer connections
-    among them (and other test runs', which reconnect too)."""
-    client = redis.Redis.from_url(settings.REDIS_URL)
-    try:
-        return client.client_kill_filter(_type="normal", skipme=True)
-    finally:
-        client.close()
-
-
 async def test_messages_sent_across_a_redis_disconnect_still_arrive_once_and_in_order(
     two_servers,
 ):
@@ -105,7 +93,8 @@ async def test_messages_sent_across_a_redis_disconnect_still_arrive_once_and_in_
     async def drop_redis_twice() -> None:
         for _ in range(2):
             await asyncio.sleep(MESSAGES_EACH * SEND_INTERVAL_SECONDS / 3)
-            assert await asyncio.to_thread(_drop_every_redis_client) >= 1
+            pids = [server.pid for server in two_servers]
+            assert await asyncio.to_thread(drop_redis_connections, *pids) >= 1
 
     await asyncio.gather(
         drop_redis_twice(),
