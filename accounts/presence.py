@@ -103,42 +103,36 @@ def presence_connect(*, channel_name: str, user_id: UUID | str) -> PresenceChang
         return None
     _ensure_process_row()
     SocketConnection.objects.create(channel_name=channel_name, user=user, process_id=PROCESS_ID)
-    now = timezone.now()
-    came_online = (
-        User.objects.filter(pk=user_id, is_online=False).update(is_online=True, last_seen_at=now)
-        == 1
-    )
-    if not came_online:
-        User.objects.filter(pk=user_id).update(last_seen_at=now)
-        return None
-    if user.role == Role.EXPERT:
+    change = _set_presence_locked(user, is_online=True)
+    if change and user.role == Role.EXPERT:
         transaction.on_commit(lambda: expert_became_eligible(expert_id=user.pk), robust=True)
-    return _presence_change(user_id=user_id, is_online=True, last_seen_at=now)
+    return change
 
 
 @transaction.atomic
 def presence_disconnect(*, channel_name: str, user_id: UUID | str) -> PresenceChange | None:
     """Forget a closed socket. Returns the change when it was the user's last one."""
-    if not User.objects.select_for_update().filter(pk=user_id).exists():
+    user = User.objects.select_for_update().filter(pk=user_id).first()
+    if user is None:
         return None
     SocketConnection.objects.filter(pk=channel_name).delete()
-    return _mark_offline_if_no_sockets(user_id=user_id)
+    return _mark_offline_if_no_sockets(user)
 
 
-def _mark_offline_if_no_sockets(*, user_id: UUID | str) -> PresenceChange | None:
+def _mark_offline_if_no_sockets(user: User) -> PresenceChange | None:
     """Caller holds the user's row lock."""
+    has_sockets = SocketConnection.objects.filter(user_id=user.pk).exists()
+    return _set_presence_locked(user, is_online=has_sockets)
+
+
+def _set_presence_locked(user: User, *, is_online: bool) -> PresenceChange | None:
+    """Record the user's presence (and now as last seen). `user` was read under its row lock,
+    so its is_online is current: the change is returned only when the flag flips."""
     now = timezone.now()
-    if SocketConnection.objects.filter(user_id=user_id).exists():
-        User.objects.filter(pk=user_id).update(last_seen_at=now)
+    User.objects.filter(pk=user.pk).update(is_online=is_online, last_seen_at=now)
+    if user.is_online == is_online:
         return None
-    went_offline = (
-        User.objects.filter(pk=user_id, is_online=True).update(is_online=False, last_seen_at=now)
-        == 1
-    )
-    if not went_offline:
-        User.objects.filter(pk=user_id).update(last_seen_at=now)
-        return None
-    return _presence_change(user_id=user_id, is_online=False, last_seen_at=now)
+    return _presence_change(user_id=user.pk, is_online=is_online, last_seen_at=now)
 
 
 def process_heartbeat(*, sockets: dict[str, str]) -> None:
@@ -170,8 +164,8 @@ def presence_sweep() -> list[PresenceChange]:
     offline = []
     for user_id in sorted(user_ids, key=str):
         with transaction.atomic():
-            locked = User.objects.select_for_update().filter(pk=user_id).exists()
-            change = _mark_offline_if_no_sockets(user_id=user_id) if locked else None
+            user = User.objects.select_for_update().filter(pk=user_id).first()
+            change = _mark_offline_if_no_sockets(user) if user else None
         if change is not None:
             offline.append(change)
     return offline
