@@ -46,6 +46,11 @@ def request_create(
     if request.status == RequestStatus.REQUESTED:
         # A matched request was announced by the assignment itself.
         transaction.on_commit(partial(notify_request_changed, request), robust=True)
+        # Matching once more after commit closes a race: an expert who becomes eligible while
+        # this transaction is open (closes a request, comes online) drains the queue without
+        # seeing this uncommitted request, and the match above did not see them eligible. Each
+        # side now looks again after its own commit, so one of them sees the other.
+        transaction.on_commit(partial(match_request, request_id=created.pk), robust=True)
     return request
 
 
