@@ -24,7 +24,7 @@ def _bad_signature(user) -> str:
     claims = jwt.decode(
         access_token(user), settings.JWT_SECRET, algorithms=["HS256"], options={"verify_exp": False}
     )
-    return jwt.encode(claims, "not-the-server-secret", algorithm="HS256")
+    return jwt.encode(claims, "not-the-server-secret-but-just-as-long", algorithm="HS256")
 
 
 def _expired(user) -> str:
