@@ -1,0 +1,13 @@
+import asyncio
+import logging
+
+
+class DropPubSubCancelledCleanup(logging.Filter):
+    """channels_redis's pub/sub layer logs an ERROR with a traceback for every socket that closes
+    while its channel is being unsubscribed: the unsubscribe is cancelled along with the socket's
+    task. Nothing is wrong then, and one such line per closed socket would bury real errors."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != "channels_redis.pubsub" or not record.exc_info:
+            return True
+        return not isinstance(record.exc_info[1], asyncio.CancelledError)
