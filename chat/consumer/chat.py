@@ -139,6 +139,8 @@ class ChatConsumer(LayerResilientConsumer):
             return
         try:
             frame = protocol.parse_frame(text_data)
+            if frame.type == protocol.TYPING and not self.typing_bucket.take():
+                return  # typing indicators are hints: a flood of them is thinned silently
             if frame.type == protocol.SEND and not self.messages_bucket.take():
                 raise FrameError(
                     "rate_limited",
@@ -150,6 +152,8 @@ class ChatConsumer(LayerResilientConsumer):
             try:
                 self.pending.put_nowait(frame)
             except asyncio.QueueFull:
+                if frame.type == protocol.TYPING:
+                    return
                 raise FrameError(
                     "rate_limited",
                     "Too many frames waiting to be processed; nothing was done. Slow down.",
@@ -253,8 +257,6 @@ class ChatConsumer(LayerResilientConsumer):
 
     async def typing(self, frame: ClientFrame) -> None:
         self._joined_room(frame)
-        if not self.typing_bucket.take():
-            return
         relay = {
             "type": "typing",
             "request_id": frame.request_id,
