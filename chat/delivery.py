@@ -1,7 +1,7 @@
 """Exactly-once, in-order delivery of a room's messages to one socket.
 
 Each joined room remembers the last seq this socket delivered. A message arriving from any
-source (the channel layer, the sender's own ack, a replay, the periodic sync) goes through
+source (the channel layer, the sender's own ack, a replay, the catch-up in chat.sync) goes through
 `deliver`: an old seq is a duplicate and is dropped; the next seq is sent; a later seq means the
 layer lost something, so the missing seqs are read from the database first. Because seqs are
 assigned under the request's row lock and broadcast after commit, when seq N is visible every

@@ -233,8 +233,9 @@ class ChatConsumer(LayerResilientConsumer):
 
     async def send_message(self, frame: ClientFrame) -> None:
         room = self._joined_room(frame)
-        # Holding the room's lock from the write to the ack keeps the periodic sync from
-        # delivering our own message first (which would leave the ack without its ref).
+        # Holding the room's lock from the write to the ack keeps the catch-up of quiet rooms
+        # (chat.sync) from delivering our own message first, which would leave the ack without
+        # its ref.
         async with room.lock:
             message, created = await store_message(
                 request_id=frame.request_id,
@@ -292,7 +293,7 @@ class ChatConsumer(LayerResilientConsumer):
         try:
             await self.delivery.deliver(message["request_id"], message)
         except Exception:  # e.g. the database is unreachable during a gap fill
-            logger.exception("delivery failed; the periodic sync will retry")
+            logger.exception("delivery failed; the catch-up of quiet rooms will retry")
 
     async def chat_typing(self, event: dict) -> None:
         relay = event["frame"]

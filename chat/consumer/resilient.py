@@ -5,7 +5,7 @@ channels' dispatch loop (`channels.utils.await_many_dispatch`) re-raises whateve
 channels_redis that happens when the Redis connection drops (a restart, a failover, CLIENT KILL).
 Here the receive is retried with a short backoff instead, and the socket's groups are re-added
 once the layer answers again; anything broadcast meanwhile is recovered from the database by the
-chat consumer's periodic sync.
+catch-up of quiet rooms (chat.sync).
 """
 
 import asyncio
