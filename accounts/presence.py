@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from uuid import UUID
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from rest_framework.fields import DateTimeField
@@ -93,20 +93,75 @@ def _ensure_process_row() -> None:
     )
 
 
-@transaction.atomic
 def presence_connect(*, channel_name: str, user_id: UUID | str) -> PresenceChange | None:
     """Record an open socket. Returns the change when this socket brought the user online."""
+    now = timezone.now()
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        before = _connect_in_one_statement(channel_name=channel_name, user_id=user_id, now=now)
+    else:
+        with transaction.atomic():
+            before = _connect_locked(channel_name=channel_name, user_id=user_id, now=now)
+    if before is None or before.was_online:
+        return None
+    if before.role == Role.EXPERT:
+        transaction.on_commit(lambda: expert_became_eligible(expert_id=user_id), robust=True)
+    return _presence_change(user_id=user_id, is_online=True, last_seen_at=now)
+
+
+@dataclass(frozen=True)
+class _UserBefore:
+    was_online: bool
+    role: str
+
+
+def _connect_locked(*, channel_name: str, user_id: UUID | str, now) -> _UserBefore | None:
     # Lock the user row first (connect, disconnect and sweep all do): the count of sockets and
     # the is_online flag then change together.
     user = User.objects.select_for_update().filter(pk=user_id).first()
     if user is None:
         return None
     _ensure_process_row()
-    SocketConnection.objects.create(channel_name=channel_name, user=user, process_id=PROCESS_ID)
-    change = _set_presence_locked(user, is_online=True)
-    if change and user.role == Role.EXPERT:
-        transaction.on_commit(lambda: expert_became_eligible(expert_id=user.pk), robust=True)
-    return change
+    SocketConnection.objects.create(
+        channel_name=channel_name, user=user, process_id=PROCESS_ID, connected_at=now
+    )
+    User.objects.filter(pk=user.pk).update(is_online=True, last_seen_at=now)
+    return _UserBefore(was_online=user.is_online, role=user.role)
+
+
+# _connect_locked as one PostgreSQL statement, atomic by itself: the same lock (the user row
+# first), the same writes, one round trip instead of seven. A connect storm spent most of its
+# time here. The statement's foreign-key checks run when it ends, after the process row exists.
+_USERS = User._meta.db_table
+_CONNECT_SQL = f"""
+WITH locked AS (
+    SELECT id, is_online, role FROM {_USERS} WHERE id = %(user_id)s FOR UPDATE
+), process AS (
+    INSERT INTO {ServerProcess._meta.db_table} (id, hostname, pid, started_at, heartbeat_at)
+    SELECT %(process_id)s, %(hostname)s, %(pid)s, %(now)s, %(now)s FROM locked
+    ON CONFLICT (id) DO NOTHING
+), opened AS (
+    INSERT INTO {SocketConnection._meta.db_table} (channel_name, user_id, process_id, connected_at)
+    SELECT %(channel_name)s, id, %(process_id)s, %(now)s FROM locked
+), online AS (
+    UPDATE {_USERS} SET is_online = true, last_seen_at = %(now)s WHERE id IN (SELECT id FROM locked)
+)
+SELECT is_online, role FROM locked
+"""
+
+
+def _connect_in_one_statement(*, channel_name: str, user_id: UUID | str, now) -> _UserBefore | None:
+    params = {
+        "user_id": UUID(str(user_id)),
+        "process_id": PROCESS_ID,
+        "hostname": socket.gethostname()[:255],
+        "pid": os.getpid(),
+        "now": now,
+        "channel_name": channel_name,
+    }
+    with connection.cursor() as cursor:
+        cursor.execute(_CONNECT_SQL, params)
+        row = cursor.fetchone()
+    return None if row is None else _UserBefore(was_online=row[0], role=row[1])
 
 
 @transaction.atomic
