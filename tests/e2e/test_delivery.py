@@ -62,24 +62,26 @@ async def _chat_and_collect(
         await expert.close()
 
 
+def _chats_split_across(two_servers, pairs: list[Pair]) -> list:
+    """One chat per pair; half the pairs have the customer on A, the other half on B."""
+    return [
+        _chat_and_collect(
+            pair,
+            two_servers[index % 2],
+            two_servers[(index + 1) % 2],
+            count_each=MESSAGES_EACH,
+            wait_seconds=20,
+        )
+        for index, pair in enumerate(pairs)
+    ]
+
+
 async def test_twelve_concurrent_pairs_across_two_processes_get_every_message_once_in_order(
     two_servers,
 ):
     pairs = await active_pairs(12)
 
-    await asyncio.gather(
-        *(
-            # Half the pairs have the customer on A, the other half on B.
-            _chat_and_collect(
-                pair,
-                two_servers[index % 2],
-                two_servers[(index + 1) % 2],
-                count_each=MESSAGES_EACH,
-                wait_seconds=20,
-            )
-            for index, pair in enumerate(pairs)
-        )
-    )
+    await asyncio.gather(*_chats_split_across(two_servers, pairs))
 
     for pair in pairs:
         assert await in_db(_stored_seqs, pair.request_id) == list(range(1, 2 * MESSAGES_EACH + 1))
@@ -96,19 +98,7 @@ async def test_messages_sent_across_a_redis_disconnect_still_arrive_once_and_in_
             pids = [server.pid for server in two_servers]
             assert await asyncio.to_thread(drop_redis_connections, *pids) >= 1
 
-    await asyncio.gather(
-        drop_redis_twice(),
-        *(
-            _chat_and_collect(
-                pair,
-                two_servers[index % 2],
-                two_servers[(index + 1) % 2],
-                count_each=MESSAGES_EACH,
-                wait_seconds=20,
-            )
-            for index, pair in enumerate(pairs)
-        ),
-    )
+    await asyncio.gather(drop_redis_twice(), *_chats_split_across(two_servers, pairs))
 
 
 async def test_rejoining_with_after_seq_replays_exactly_the_missed_messages_then_live_ones(
