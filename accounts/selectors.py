@@ -2,30 +2,20 @@
 
 from uuid import UUID
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Q, QuerySet
 
 from accounts.models import Role, Skill, User
 from config.exceptions import NotFound
-from support.models import RequestStatus, SupportRequest
+from support.selectors import active_request_count_subquery
 
 
 def experts_visible() -> QuerySet[User]:
     """Active experts with their profile, skills and number of ACTIVE requests (no N+1)."""
-    active_requests = (
-        SupportRequest.objects.filter(expert=OuterRef("pk"), status=RequestStatus.ACTIVE)
-        .order_by()
-        .values("expert")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
     return (
         User.objects.filter(role=Role.EXPERT, is_active=True, expert_profile__isnull=False)
         .select_related("expert_profile")
         .prefetch_related("expert_profile__skills")
-        .annotate(
-            active_requests=Coalesce(Subquery(active_requests, output_field=IntegerField()), 0)
-        )
+        .annotate(active_requests=active_request_count_subquery(expert_ref="pk"))
     )
 
 

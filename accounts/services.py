@@ -185,9 +185,6 @@ def expert_create(
     return user
 
 
-EXPERT_ONLY_FIELDS = ("bio", "skills", "is_available")
-
-
 @transaction.atomic
 def user_profile_update(
     *,

@@ -6,7 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chat.selectors import message_history, request_for_chat
+from chat.selectors import message_history
 from chat.serializers import (
     MessageCreateSerializer,
     MessageHistoryQuerySerializer,
@@ -14,6 +14,7 @@ from chat.serializers import (
     MessageSerializer,
 )
 from chat.services import message_post
+from support.selectors import request_get_visible
 
 
 class RequestMessagesApi(APIView):
@@ -22,7 +23,7 @@ class RequestMessagesApi(APIView):
         """History by seq, ascending. `after`/`before` bound the seq range; `limit` <= 200."""
         query = MessageHistoryQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        request_for_chat(request_id=request_id, user=request.user)
+        request_get_visible(request_id=request_id, user=request.user)
         bounds = query.validated_data
         page = message_history(
             request_id=request_id,

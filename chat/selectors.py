@@ -5,24 +5,17 @@ from uuid import UUID
 
 from accounts.models import User
 from chat.models import Message
-from config.exceptions import NotActive, NotAllowed, NotFound
+from config.exceptions import NotActive, NotAllowed
 from support.models import RequestStatus, SupportRequest
+from support.selectors import request_get_visible
 
 REPLAY_BATCH = 500
 
 
-def request_for_chat(*, request_id: UUID | str, user: User) -> SupportRequest:
-    """The request if the user may read its chat: a participant, or staff. Anyone else gets
-    NotFound, so the request's existence is never leaked."""
-    request = SupportRequest.objects.filter(pk=request_id).first()
-    if request is None or not (request.is_participant(user) or user.is_admin):
-        raise NotFound("No such request.")
-    return request
-
-
 def request_for_participant(*, request_id: UUID | str, user: User) -> SupportRequest:
-    """The request if the user takes part in it; staff who may only watch get NotAllowed."""
-    request = request_for_chat(request_id=request_id, user=user)
+    """The request if the user takes part in it; staff who may only watch get NotAllowed, and
+    anyone else NotFound (see request_get_visible)."""
+    request = request_get_visible(request_id=request_id, user=user)
     if not request.is_participant(user):
         raise NotAllowed("Only the requester and the assigned expert take part in this chat.")
     return request

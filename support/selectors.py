@@ -53,9 +53,11 @@ def active_request_count(*, expert_id: UUID) -> int:
     return SupportRequest.objects.filter(expert_id=expert_id, status=RequestStatus.ACTIVE).count()
 
 
-def _active_count_subquery() -> Coalesce:
+def active_request_count_subquery(*, expert_ref: str) -> Coalesce:
+    """An annotation: the number of ACTIVE requests of the expert whose user id is the outer
+    query's `expert_ref` field."""
     active = (
-        SupportRequest.objects.filter(expert_id=OuterRef("user_id"), status=RequestStatus.ACTIVE)
+        SupportRequest.objects.filter(expert_id=OuterRef(expert_ref), status=RequestStatus.ACTIVE)
         .order_by()
         .values("expert_id")
         .annotate(n=Count("id"))
@@ -71,7 +73,7 @@ def eligible_experts(*, skill_id: int | None) -> QuerySet[ExpertProfile]:
     experts = (
         _available_experts_with(skill_id=skill_id)
         .select_related("user")
-        .annotate(active_count=_active_count_subquery())
+        .annotate(active_count=active_request_count_subquery(expert_ref="user_id"))
         .filter(active_count__lt=F("max_active_requests"))
     )
     return experts.order_by(
