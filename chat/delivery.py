@@ -73,10 +73,6 @@ class Delivery:
         room = self.rooms.get(request_id)
         return room is not None and room.last_seq < seq
 
-    def last_seq(self, request_id: str) -> int | None:
-        room = self.rooms.get(request_id)
-        return room.last_seq if room else None
-
     async def deliver(self, request_id: str, message: Frame, *, ref: Ref = None) -> bool:
         """Deliver one message (filling any gap before it). False if it was a duplicate or the
         room is not joined. `ref` goes on this message's frame only: it is the sender's ack."""

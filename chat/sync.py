@@ -43,7 +43,8 @@ def unwatch(request_id: str, delivery) -> None:
 
 
 @in_worker_thread
-def _last_seqs(request_ids: list[str]) -> dict[str, int]:
+def last_seqs(request_ids: list[str]) -> dict[str, int]:
+    """The newest seq of each request, read in the ORM thread pool."""
     return request_last_seqs(request_ids=request_ids)
 
 
@@ -65,10 +66,10 @@ async def sync_quiet_rooms(*, quiet_for: float) -> None:
     }
     request_ids = [request_id for request_id, deliveries in quiet.items() if deliveries]
     for start in range(0, len(request_ids), QUERY_BATCH):
-        last_seqs = await _last_seqs(request_ids[start : start + QUERY_BATCH])
+        newest = await last_seqs(request_ids[start : start + QUERY_BATCH])
         catch_ups = [
             delivery.catch_up(request_id, up_to_seq=seq)
-            for request_id, seq in last_seqs.items()
+            for request_id, seq in newest.items()
             for delivery in quiet[request_id]
             if delivery.is_behind(request_id, seq)
         ]

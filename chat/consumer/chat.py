@@ -23,10 +23,10 @@ from chat.selectors import (
     REPLAY_BATCH,
     active_request_for_participant,
     messages_in_range,
-    request_last_seqs,
 )
 from chat.serializers import message_data
 from chat.services import message_store
+from chat.sync import last_seqs
 from config.async_db import in_worker_thread
 from config.exceptions import DomainError
 
@@ -52,11 +52,6 @@ def fetch_messages(request_id: str, after_seq: int, up_to_seq: int) -> list[dict
         request_id=request_id, after_seq=after_seq, up_to_seq=up_to_seq, limit=REPLAY_BATCH
     )
     return [message_data(message) for message in messages]
-
-
-@in_worker_thread
-def last_seqs(request_ids: list[str]) -> dict[str, int]:
-    return request_last_seqs(request_ids=request_ids)
 
 
 @in_worker_thread
