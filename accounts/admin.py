@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
-from accounts.models import ExpertProfile, Skill, User
+from accounts.models import Skill, User
 
 
 class EmailLowercaseMixin:
@@ -23,21 +23,12 @@ class UserEditForm(EmailLowercaseMixin, UserChangeForm):
         fields = "__all__"
 
 
-class ExpertProfileInline(admin.StackedInline):
-    model = ExpertProfile
-    can_delete = False
-    filter_horizontal = ("skills",)
-    readonly_fields = ("rating_avg", "rating_count", "rating_sum", "last_assigned_at")
-    extra = 0
-
-
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
-    """Django's user admin, with email as the login and the expert profile inline."""
+    """Django's user admin, with email as the login. (support adds the expert profile.)"""
 
     form = UserEditForm
     add_form = UserCreationForm
-    inlines = (ExpertProfileInline,)
     list_display = ("email", "name", "role", "is_online", "is_active", "is_staff")
     list_filter = ("role", "is_online", "is_active", "is_staff", "is_superuser")
     search_fields = ("email", "name")
@@ -68,21 +59,3 @@ class UserAdmin(DjangoUserAdmin):
 class SkillAdmin(admin.ModelAdmin):
     list_display = ("name",)
     search_fields = ("name",)
-
-
-@admin.register(ExpertProfile)
-class ExpertProfileAdmin(admin.ModelAdmin):
-    list_display = (
-        "user",
-        "is_available",
-        "max_active_requests",
-        "rating_avg",
-        "rating_count",
-        "last_assigned_at",
-    )
-    list_filter = ("is_available", "skills")
-    search_fields = ("user__email", "user__name", "bio")
-    list_select_related = ("user",)
-    filter_horizontal = ("skills",)
-    autocomplete_fields = ("user",)
-    readonly_fields = ("rating_avg", "rating_count", "rating_sum", "last_assigned_at")

@@ -13,7 +13,33 @@ class Role(models.TextChoices):
     ADMIN = "ADMIN", "Admin"
 
 
-class UserManager(BaseUserManager):
+# The role predicates of `User` (is_admin, is_expert, is_customer) as query conditions, each
+# true for exactly the users whose predicate is, so a list and a check of one user can never
+# disagree. `prefix` reaches the user through a relation, e.g. "user__" from an expert profile.
+def staff_q(prefix: str = "") -> models.Q:
+    return models.Q(**{f"{prefix}role": Role.ADMIN}) | models.Q(**{f"{prefix}is_staff": True})
+
+
+def expert_q(prefix: str = "") -> models.Q:
+    return models.Q(**{f"{prefix}role": Role.EXPERT, f"{prefix}is_staff": False})
+
+
+def customer_q(prefix: str = "") -> models.Q:
+    return models.Q(**{f"{prefix}role": Role.USER, f"{prefix}is_staff": False})
+
+
+class UserQuerySet(models.QuerySet["User"]):
+    def staff(self) -> "UserQuerySet":
+        return self.filter(staff_q())
+
+    def experts(self) -> "UserQuerySet":
+        return self.filter(expert_q())
+
+    def customers(self) -> "UserQuerySet":
+        return self.filter(customer_q())
+
+
+class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[misc]
     use_in_migrations = True
 
     def _create_user(self, email: str, password: str | None, **fields) -> "User":
@@ -48,7 +74,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
-    # Maintained by the real-time layer (see accounts.presence).
+    # Maintained by the real-time layer (see chat.presence).
     is_online = models.BooleanField(default=False)
     last_seen_at = models.DateTimeField(null=True, blank=True)
 
@@ -66,14 +92,20 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"
 
+    # --- Role predicates: the one definition every permission, service and selector uses. ---
+    # A staff account counts as ADMIN only, whatever its stored role (see UserQuerySet).
+
     @property
     def is_admin(self) -> bool:
-        """Staff users count as ADMIN whatever their stored role."""
         return self.role == Role.ADMIN or self.is_staff
 
     @property
     def is_expert(self) -> bool:
-        return self.role == Role.EXPERT
+        return self.role == Role.EXPERT and not self.is_staff
+
+    @property
+    def is_customer(self) -> bool:
+        return self.role == Role.USER and not self.is_staff
 
 
 class Skill(models.Model):
@@ -85,59 +117,3 @@ class Skill(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-class ExpertProfile(models.Model):
-    user = models.OneToOneField(
-        User, on_delete=models.CASCADE, primary_key=True, related_name="expert_profile"
-    )
-    bio = models.TextField(blank=True, max_length=2000)
-    skills = models.ManyToManyField(Skill, blank=True, related_name="experts")
-    is_available = models.BooleanField(default=True)
-    max_active_requests = models.PositiveSmallIntegerField(default=1)
-    # rating_sum is the source of truth; rating_avg is derived from it in the same UPDATE so
-    # concurrent reviews can never leave the two out of step.
-    rating_sum = models.PositiveIntegerField(default=0)
-    rating_count = models.PositiveIntegerField(default=0)
-    rating_avg = models.DecimalField(max_digits=3, decimal_places=2, default=0)
-    # When this expert was last given a request: matching prefers whoever waited longest.
-    last_assigned_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        constraints = [
-            models.CheckConstraint(
-                condition=models.Q(max_active_requests__gte=1), name="expert_capacity_positive"
-            ),
-            models.CheckConstraint(
-                condition=models.Q(rating_avg__gte=0, rating_avg__lte=5),
-                name="expert_rating_avg_range",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"Expert profile of {self.user}"
-
-
-class ServerProcess(models.Model):
-    """A running server process that holds sockets; it heart-beats while alive."""
-
-    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    hostname = models.CharField(max_length=255)
-    pid = models.PositiveIntegerField()
-    started_at = models.DateTimeField(default=timezone.now)
-    heartbeat_at = models.DateTimeField(default=timezone.now, db_index=True)
-
-    def __str__(self) -> str:
-        return f"{self.hostname}:{self.pid}"
-
-
-class SocketConnection(models.Model):
-    """One open WebSocket. A user is online while they have at least one."""
-
-    channel_name = models.CharField(max_length=200, primary_key=True)
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="socket_connections")
-    process = models.ForeignKey(ServerProcess, on_delete=models.CASCADE, related_name="sockets")
-    connected_at = models.DateTimeField(default=timezone.now)
-
-    def __str__(self) -> str:
-        return f"{self.user_id} on {self.process_id}"

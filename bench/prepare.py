@@ -17,10 +17,10 @@ from django.db import transaction
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.models import ExpertProfile, Role, User
+from accounts.models import Role, User
 from chat.models import Message
 from reviews.models import Review
-from support.models import RequestStatus, SupportRequest
+from support.models import ExpertProfile, RequestStatus, SupportRequest
 
 BENCH_DOMAIN = "bench.invalid"
 BATCH = 1000

@@ -15,18 +15,16 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
-from chat import sync
-from chat.protocol import Ref, new_message_frame, with_ref
+from chat.protocol.server import MessageData, Ref, ServerFrame, new_message_frame
+from chat.sync import RoomSync
 
 logger = logging.getLogger(__name__)
 
-Frame = dict[str, Any]
-SendFrame = Callable[[Frame], Awaitable[None]]
-# (request_id, after_seq, up_to_seq) -> serialized messages with after_seq < seq <= up_to_seq,
-# ascending; may return fewer than asked (a batch), never skip one.
-FetchMessages = Callable[[str, int, int], Awaitable[list[Frame]]]
+SendFrame = Callable[[ServerFrame], Awaitable[None]]
+# (request_id, after_seq, up_to_seq) -> messages with after_seq < seq <= up_to_seq, ascending;
+# may return fewer than asked (a batch), never skip one.
+FetchMessages = Callable[[str, int, int], Awaitable[list[MessageData]]]
 
 
 class Room:
@@ -41,9 +39,12 @@ class Room:
 
 
 class Delivery:
-    def __init__(self, *, send_frame: SendFrame, fetch_messages: FetchMessages) -> None:
+    def __init__(
+        self, *, send_frame: SendFrame, fetch_messages: FetchMessages, room_sync: RoomSync
+    ) -> None:
         self._send_frame = send_frame
         self._fetch_messages = fetch_messages
+        self._room_sync = room_sync
         self.rooms: dict[str, Room] = {}
 
     def is_joined(self, request_id: str) -> bool:
@@ -54,12 +55,12 @@ class Delivery:
         room = self.rooms.get(request_id)
         if room is None:
             room = self.rooms[request_id] = Room(last_seq=last_seq)
-            sync.watch(request_id, self)
+            self._room_sync.watch(request_id, self)
         return room
 
     def forget(self, request_id: str) -> None:
         if self.rooms.pop(request_id, None) is not None:
-            sync.unwatch(request_id, self)
+            self._room_sync.unwatch(request_id, self)
 
     def forget_all(self) -> None:
         for request_id in list(self.rooms):
@@ -73,7 +74,7 @@ class Delivery:
         room = self.rooms.get(request_id)
         return room is not None and room.last_seq < seq
 
-    async def deliver(self, request_id: str, message: Frame, *, ref: Ref = None) -> bool:
+    async def deliver(self, request_id: str, message: MessageData, *, ref: Ref = None) -> bool:
         """Deliver one message (filling any gap before it). False if it was a duplicate or the
         room is not joined. `ref` goes on this message's frame only: it is the sender's ack."""
         room = self.rooms.get(request_id)
@@ -83,7 +84,7 @@ class Delivery:
             return await self.deliver_locked(request_id, room, message, ref=ref)
 
     async def deliver_locked(
-        self, request_id: str, room: Room, message: Frame, *, ref: Ref = None
+        self, request_id: str, room: Room, message: MessageData, *, ref: Ref = None
     ) -> bool:
         """`deliver` for a caller that already holds `room.lock`."""
         if self.rooms.get(request_id) is not room:
@@ -93,7 +94,7 @@ class Delivery:
             return False
         if seq > room.last_seq + 1:
             await self.fill_locked(request_id, room, up_to_seq=seq - 1)
-        await self._send_frame(with_ref(new_message_frame(message), ref))
+        await self._send_frame(new_message_frame(message, ref=ref))
         room.last_seq = seq
         room.delivered_at = time.monotonic()
         return True

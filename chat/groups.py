@@ -1,16 +1,19 @@
-"""Channel-layer group names and the one way the rest of the project talks to sockets.
+"""Channel-layer group names and events: the one way the rest of the project talks to sockets.
 
 Every socket joins its user's personal group on connect, and a request's room group when it
-joins that request. Services never talk to sockets directly: they call `broadcast` from a
-`transaction.on_commit` callback.
+joins that request. Nothing outside the consumer talks to sockets directly: it broadcasts an
+event to groups, once what the event reports is committed.
 """
 
 import logging
 from collections.abc import Iterable
+from typing import Any, Literal, TypedDict
 from uuid import UUID
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+
+from chat.protocol.server import MessageData, ServerFrame, TypingFrame
 
 logger = logging.getLogger(__name__)
 
@@ -24,25 +27,58 @@ def request_group(request_id: UUID | str) -> str:
 
 
 # Channel-layer event types; the consumer has one handler for each (dots become underscores).
-EVENT_FRAME = "client.frame"  # {"frame": {...}}: forward the frame to the socket as it is
-EVENT_MESSAGE = "chat.message"  # {"message": {...}}: a stored chat message, delivered by seq
-EVENT_TYPING = "chat.typing"  # {"frame": {...}, "sender_channel": str}: to all but the sender
+EVENT_FRAME = "client.frame"
+EVENT_MESSAGE = "chat.message"
+EVENT_TYPING = "chat.typing"
 
 
-def frame_event(frame: dict) -> dict:
-    return {"type": EVENT_FRAME, "frame": frame}
+class FrameEvent(TypedDict):
+    """Forward `frame` to the socket as it is."""
+
+    type: Literal["client.frame"]
+    frame: ServerFrame
 
 
-async def abroadcast(groups: Iterable[str], event: dict) -> None:
+class MessageEvent(TypedDict):
+    """A stored chat message, delivered by seq (chat.delivery)."""
+
+    type: Literal["chat.message"]
+    message: MessageData
+
+
+class TypingEvent(TypedDict):
+    """A typing relay, for every socket in the room but the sender's."""
+
+    type: Literal["chat.typing"]
+    frame: TypingFrame
+    sender_channel: str
+
+
+LayerEvent = FrameEvent | MessageEvent | TypingEvent
+
+
+def frame_event(frame: ServerFrame) -> FrameEvent:
+    return FrameEvent(type="client.frame", frame=frame)
+
+
+def message_event(message: MessageData) -> MessageEvent:
+    return MessageEvent(type="chat.message", message=message)
+
+
+def typing_event(frame: TypingFrame, *, sender_channel: str) -> TypingEvent:
+    return TypingEvent(type="chat.typing", frame=frame, sender_channel=sender_channel)
+
+
+async def abroadcast(groups: Iterable[str], event: LayerEvent) -> None:
     """Send one event to several groups. A channel-layer failure is logged, never raised:
     whatever was committed stays committed, and sockets catch up from the database."""
-    layer = get_channel_layer()
+    layer: Any = get_channel_layer()
     for group in dict.fromkeys(groups):
         try:
             await layer.group_send(group, event)
         except Exception:
-            logger.exception("channel layer: could not send %s to %s", event.get("type"), group)
+            logger.exception("channel layer: could not send %s to %s", event["type"], group)
 
 
-def broadcast(groups: Iterable[str], event: dict) -> None:
+def broadcast(groups: Iterable[str], event: LayerEvent) -> None:
     async_to_sync(abroadcast)(list(groups), event)

@@ -18,7 +18,7 @@ from rest_framework_simplejwt.settings import api_settings
 from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
-from config.async_db import in_worker_thread
+from chat.async_db import in_worker_thread
 
 BEARER_SUBPROTOCOL = "bearer"
 

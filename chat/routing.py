@@ -1,5 +1,8 @@
-from django.urls import path
+from django.urls import URLPattern, path
 
 from chat.consumer import ChatConsumer
+from chat.hub import ProcessHub
 
-websocket_urlpatterns = [path("ws/", ChatConsumer.as_asgi())]
+
+def websocket_urlpatterns(*, hub: ProcessHub) -> list[URLPattern]:
+    return [path("ws/", ChatConsumer.as_asgi(hub=hub))]

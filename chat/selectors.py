@@ -5,7 +5,7 @@ from uuid import UUID
 
 from accounts.models import User
 from chat.models import Message
-from config.exceptions import NotActive, NotAllowed
+from core.errors import NotActive, NotAllowed
 from support.models import RequestStatus, SupportRequest
 from support.selectors import request_get_visible
 
@@ -73,3 +73,7 @@ def message_history(
         return MessagePage(results=page[:limit], has_more=len(page) > limit)
     page = list(messages.filter(seq__lt=before).order_by("-seq")[: limit + 1])
     return MessagePage(results=page[:limit][::-1], has_more=len(page) > limit)
+
+
+def message_count() -> int:
+    return Message.objects.count()

@@ -1,11 +1,9 @@
 """Chat message representations: one shape for the REST API and the WebSocket."""
 
-from typing import Any
-
 from rest_framework import serializers
 
-from chat.models import Message
-from chat.protocol import MAX_CLIENT_ID_CHARS, MAX_CONTENT_CHARS
+from chat.models import CLIENT_ID_MAX_CHARS, MESSAGE_MAX_CHARS, Message
+from chat.protocol.server import MessageData
 
 
 class SenderSerializer(serializers.Serializer):
@@ -14,7 +12,7 @@ class SenderSerializer(serializers.Serializer):
     role = serializers.CharField()
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(serializers.ModelSerializer[Message]):
     request_id = serializers.UUIDField()
     sender = SenderSerializer()
 
@@ -26,26 +24,26 @@ class MessageSerializer(serializers.ModelSerializer):
 _TIMESTAMP = serializers.DateTimeField()
 
 
-def message_data(message: Message) -> dict[str, Any]:
+def message_data(message: Message) -> MessageData:
     """MessageSerializer's output as a plain dict (strings and numbers only), safe to send
     through the channel layer. Built by hand: it runs for every message on the hot path, where
     a DRF serializer costs more than the database write."""
     sender = message.sender
-    return {
-        "id": message.pk,
-        "request_id": str(message.request_id),
-        "seq": message.seq,
-        "sender": {"id": str(sender.pk), "name": sender.name, "role": sender.role},
-        "content": message.content,
-        "client_id": message.client_id,
-        "created_at": _TIMESTAMP.to_representation(message.created_at),
-    }
+    return MessageData(
+        id=message.pk,
+        request_id=str(message.request_id),
+        seq=message.seq,
+        sender={"id": str(sender.pk), "name": sender.name, "role": sender.role},
+        content=message.content,
+        client_id=message.client_id,
+        created_at=_TIMESTAMP.to_representation(message.created_at),
+    )
 
 
 class MessageCreateSerializer(serializers.Serializer):
-    content = serializers.CharField(max_length=MAX_CONTENT_CHARS, trim_whitespace=True)
+    content = serializers.CharField(max_length=MESSAGE_MAX_CHARS, trim_whitespace=True)
     client_id = serializers.CharField(
-        max_length=MAX_CLIENT_ID_CHARS, required=False, allow_null=True
+        max_length=CLIENT_ID_MAX_CHARS, required=False, allow_null=True
     )
 
 

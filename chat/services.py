@@ -7,12 +7,11 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from chat.groups import EVENT_MESSAGE, broadcast, request_group
-from chat.models import Message
-from chat.protocol import MAX_CONTENT_CHARS
+from chat.groups import broadcast, message_event, request_group
+from chat.models import MESSAGE_MAX_CHARS, Message
 from chat.selectors import request_for_participant
 from chat.serializers import message_data
-from config.exceptions import InvalidInput, NotActive
+from core.errors import InvalidInput, NotActive
 from support.models import RequestStatus, SupportRequest
 
 _REQUESTS = SupportRequest._meta.db_table
@@ -47,14 +46,9 @@ def message_post(
         request_id=request_id, sender=sender, content=content, client_id=client_id
     )
     if created:
-        event = message_event(message)
+        event = message_event(message_data(message))
         transaction.on_commit(lambda: broadcast([request_group(request_id)], event))
     return message, created
-
-
-def message_event(message: Message) -> dict:
-    """The channel-layer event that carries a stored message to its room."""
-    return {"type": EVENT_MESSAGE, "message": message_data(message)}
 
 
 def message_store(
@@ -64,8 +58,8 @@ def message_store(
     returned (the WebSocket consumer, from its event loop). Committed when it returns, unless
     the caller holds a transaction open."""
     content = content.strip()
-    if not content or len(content) > MAX_CONTENT_CHARS:
-        raise InvalidInput(f"Content must be 1-{MAX_CONTENT_CHARS} characters.")
+    if not content or len(content) > MESSAGE_MAX_CHARS:
+        raise InvalidInput(f"Content must be 1-{MESSAGE_MAX_CHARS} characters.")
     message = Message(
         request_id=request_id,
         sender=sender,

@@ -11,13 +11,19 @@ django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
+from chat.hub import ProcessHub  # noqa: E402
 from chat.middleware import JWTAuthMiddleware, OriginValidatorMiddleware  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
+
+# One per process: every socket this process serves shares its presence heartbeat and room sync.
+hub = ProcessHub()
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # Origin first (cheap, no database), then the token, then the consumer.
-        "websocket": OriginValidatorMiddleware(JWTAuthMiddleware(URLRouter(websocket_urlpatterns))),
+        "websocket": OriginValidatorMiddleware(
+            JWTAuthMiddleware(URLRouter(websocket_urlpatterns(hub=hub)))
+        ),
     }
 )

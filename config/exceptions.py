@@ -1,64 +1,49 @@
-"""Domain errors shared by the REST API and the WebSocket consumer.
+"""The REST side of the error vocabulary (core.errors): one DRF exception handler.
 
-Services raise these; `api_exception_handler` turns them into HTTP responses and the chat consumer
-turns them into `error` frames, so both paths always agree on what went wrong.
+Domain errors become the same answers DRF gives for its own exceptions, so a client sees one
+shape whichever layer refused it: field errors as a dict of lists, everything else as
+`{"detail": ...}`, 401 with the view's challenge, 429 with `Retry-After`.
 """
 
-from rest_framework import exceptions as drf_exceptions
-from rest_framework import status
+from typing import Any
+
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-
-class DomainError(Exception):
-    """Base class: `code` is the machine-readable name used in `error` frames."""
-
-    code = "invalid_payload"
-    http_status = status.HTTP_400_BAD_REQUEST
-
-    def __init__(self, detail: str):
-        super().__init__(detail)
-        self.detail = detail
+from core.errors import AuthenticationFailed, DomainError, InvalidInput, InvalidToken, Throttled
 
 
-class InvalidInput(DomainError):
-    code = "invalid_payload"
-    http_status = status.HTTP_400_BAD_REQUEST
-
-
-class NotAllowed(DomainError):
-    """The caller is known and may see the object, but their role may not do this."""
-
-    code = "access_denied"
-    http_status = status.HTTP_403_FORBIDDEN
-
-
-class NotFound(DomainError):
-    """No such object, or not the caller's to see: existence is never leaked."""
-
-    code = "not_found"
-    http_status = status.HTTP_404_NOT_FOUND
-
-
-class Conflict(DomainError):
-    """The object's current state forbids the action."""
-
-    code = "conflict"
-    http_status = status.HTTP_409_CONFLICT
-
-
-class NotActive(Conflict):
-    """The request is not ACTIVE, so its chat is closed."""
-
-    code = "not_active"
-
-
-def api_exception_handler(exc, context):
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
-        exc = _as_drf_exception(exc)
+        exc = as_drf_exception(exc, context)
     return exception_handler(exc, context)
 
 
-def _as_drf_exception(exc: DomainError) -> drf_exceptions.APIException:
-    error = drf_exceptions.APIException(detail=exc.detail, code=exc.code)
+def as_drf_exception(exc: DomainError, context: dict[str, Any]) -> drf.APIException:
+    if isinstance(exc, InvalidInput) and exc.fields:
+        return drf.ValidationError(exc.fields)
+    if isinstance(exc, Throttled):
+        return drf.Throttled(wait=exc.retry_after, detail=exc.detail)
+    if isinstance(exc, AuthenticationFailed):
+        return _authentication_failed(exc, context)
+    error = drf.APIException(detail=exc.detail, code=exc.code)
     error.status_code = exc.http_status
+    return error
+
+
+def _authentication_failed(exc: AuthenticationFailed, context: dict[str, Any]) -> drf.APIException:
+    # Token errors carry their code in the body, as simplejwt's own answers do.
+    detail: Any = (
+        {"detail": exc.detail, "code": exc.code} if isinstance(exc, InvalidToken) else exc.detail
+    )
+    error = drf.AuthenticationFailed(detail=detail, code=exc.code)
+    # What DRF's APIView does for its own authentication errors, before any handler runs: a 401
+    # carries the view's challenge, and a view without one answers 403.
+    view, request = context.get("view"), context.get("request")
+    challenge = view.get_authenticate_header(request) if view is not None else None
+    if challenge:
+        error.auth_header = challenge  # type: ignore[attr-defined]
+    else:
+        error.status_code = 403
     return error

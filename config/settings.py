@@ -186,6 +186,10 @@ AUTH_PASSWORD_VALIDATORS = [
 # Failed logins allowed per email per minute before 429.
 LOGIN_FAILURE_LIMIT = env_number("LOGIN_FAILURE_LIMIT", default=10)
 
+# The user object of the API (sign-up, sign-in, me/): accounts' fields plus, for experts, the
+# expert profile that support keeps. accounts never imports support; this setting wires them.
+USER_SERIALIZER = "support.serializers.UserSerializer"
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",

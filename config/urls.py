@@ -3,12 +3,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
+from config.stats import StatsApi
 
 api_patterns = [
     path("", include("accounts.urls")),
     path("", include("support.urls")),
     path("", include("chat.urls")),
     path("", include("reviews.urls")),
+    path("admin/stats/", StatsApi.as_view(), name="admin-stats"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
 ]

@@ -4,10 +4,10 @@ from uuid import UUID
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from accounts.models import ExpertProfile, User
-from config.exceptions import Conflict, InvalidInput, NotAllowed
+from accounts.models import User
+from core.errors import Conflict, InvalidInput, NotAllowed
 from reviews.models import Review
-from support.models import RequestStatus
+from support.models import ExpertProfile, RequestStatus
 from support.selectors import request_get_visible
 
 
@@ -36,6 +36,7 @@ def review_create(*, request_id: UUID, reviewer: User, rating: int, comment: str
             )
     except IntegrityError:
         raise Conflict("This request has already been reviewed.") from None
+    assert request.expert_id is not None  # a CLOSED request always has its expert
     _expert_rating_add(expert_id=request.expert_id, rating=rating)
     return review
 

@@ -1,27 +1,50 @@
+from collections.abc import Callable
+from typing import Any
+
 from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from chat.models import Message
-from config.exceptions import DomainError
+from accounts.admin import UserAdmin
+from accounts.models import User
+from core.errors import DomainError
 from support import services
-from support.models import SupportRequest
+from support.models import ExpertProfile, SupportRequest
 
 
-class MessageInline(admin.TabularInline):
-    """The conversation, read-only: stored messages are the record of what was said."""
-
-    model = Message
-    fields = ["seq", "sender", "content", "client_id", "created_at"]
-    readonly_fields = fields
-    ordering = ["seq"]
-    extra = 0
+class ExpertProfileInline(admin.StackedInline):
+    model = ExpertProfile
     can_delete = False
-    show_change_link = False
+    filter_horizontal = ("skills",)
+    readonly_fields = ("rating_avg", "rating_count", "rating_sum", "last_assigned_at")
+    extra = 0
 
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
 
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
+# The user admin of accounts, with the expert profile inline: accounts knows nothing of profiles.
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserWithProfileAdmin(UserAdmin):
+    inlines = (*UserAdmin.inlines, ExpertProfileInline)
+
+
+@admin.register(ExpertProfile)
+class ExpertProfileAdmin(admin.ModelAdmin):
+    list_display = (
+        "user",
+        "is_available",
+        "max_active_requests",
+        "rating_avg",
+        "rating_count",
+        "last_assigned_at",
+    )
+    list_filter = ("is_available", "skills")
+    search_fields = ("user__email", "user__name", "bio")
+    list_select_related = ("user",)
+    filter_horizontal = ("skills",)
+    autocomplete_fields = ("user",)
+    readonly_fields = ("rating_avg", "rating_count", "rating_sum", "last_assigned_at")
 
 
 @admin.register(SupportRequest)
@@ -56,22 +79,27 @@ class SupportRequestAdmin(admin.ModelAdmin):
         "closed_at",
         "last_seq",
     ]
-    inlines = [MessageInline]
     actions = ["cancel_selected", "close_selected"]
 
-    def has_add_permission(self, request) -> bool:
+    def has_add_permission(self, request: HttpRequest) -> bool:
         # Requests are opened by customers through the API, which also runs matching.
         return False
 
     @admin.action(description="Cancel selected requests (waiting ones only)")
-    def cancel_selected(self, request, queryset) -> None:
+    def cancel_selected(self, request: HttpRequest, queryset: QuerySet[SupportRequest]) -> None:
         self._apply(request, queryset, services.request_cancel, "cancelled")
 
     @admin.action(description="Close selected requests (active ones only)")
-    def close_selected(self, request, queryset) -> None:
+    def close_selected(self, request: HttpRequest, queryset: QuerySet[SupportRequest]) -> None:
         self._apply(request, queryset, services.request_close, "closed")
 
-    def _apply(self, request, queryset, service, done: str) -> None:
+    def _apply(
+        self,
+        request: HttpRequest,
+        queryset: QuerySet[SupportRequest],
+        service: Callable[..., Any],
+        done: str,
+    ) -> None:
         changed, refused = 0, []
         for support_request in queryset:
             try:

@@ -6,15 +6,12 @@ two concurrent assignments to one expert from both seeing the same free slot; ta
 locks in one order everywhere is what keeps those paths from deadlocking each other.
 """
 
-from functools import partial
 from uuid import UUID
 
-from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import ExpertProfile, Role
-from support.models import RequestStatus, SupportRequest
-from support.notifications import notify_request_changed
+from support import events
+from support.models import ExpertProfile, RequestStatus, SupportRequest
 from support.selectors import active_request_count
 
 
@@ -41,7 +38,7 @@ def has_free_slot(profile: ExpertProfile) -> bool:
 def is_matchable(profile: ExpertProfile) -> bool:
     """Whether automatic matching may give this expert work at all (skill and capacity aside)."""
     user = profile.user
-    return user.is_active and user.role == Role.EXPERT and user.is_online and profile.is_available
+    return user.is_active and user.is_expert and user.is_online and profile.is_available
 
 
 def load_request(request_id: UUID) -> SupportRequest:
@@ -61,5 +58,5 @@ def assign_locked(*, request_id: UUID, profile: ExpertProfile) -> SupportRequest
     ExpertProfile.objects.filter(pk=profile.pk).update(last_assigned_at=now)
     profile.last_assigned_at = now
     request = load_request(request_id)
-    transaction.on_commit(partial(notify_request_changed, request), robust=True)
+    events.publish(events.RequestChanged(request=request))
     return request

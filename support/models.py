@@ -5,6 +5,42 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import Skill, User
+
+# The most ACTIVE requests one expert may be given at once (their `max_active_requests`).
+MAX_ACTIVE_REQUESTS_LIMIT = 50
+
+
+class ExpertProfile(models.Model):
+    user = models.OneToOneField(
+        User, on_delete=models.CASCADE, primary_key=True, related_name="expert_profile"
+    )
+    bio = models.TextField(blank=True, max_length=2000)
+    skills = models.ManyToManyField(Skill, blank=True, related_name="experts")
+    is_available = models.BooleanField(default=True)
+    max_active_requests = models.PositiveSmallIntegerField(default=1)
+    # rating_sum is the source of truth; rating_avg is derived from it in the same UPDATE so
+    # concurrent reviews can never leave the two out of step.
+    rating_sum = models.PositiveIntegerField(default=0)
+    rating_count = models.PositiveIntegerField(default=0)
+    rating_avg = models.DecimalField(max_digits=3, decimal_places=2, default=0)
+    # When this expert was last given a request: matching prefers whoever waited longest.
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(max_active_requests__gte=1), name="expert_capacity_positive"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(rating_avg__gte=0, rating_avg__lte=5),
+                name="expert_rating_avg_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Expert profile of {self.user}"
+
 
 class RequestStatus(models.TextChoices):
     REQUESTED = "REQUESTED", "Requested"
@@ -61,5 +97,5 @@ class SupportRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.title} ({self.status})"
 
-    def is_participant(self, user) -> bool:
+    def is_participant(self, user: User) -> bool:
         return user.pk in (self.requester_id, self.expert_id)

@@ -1,28 +1,27 @@
-"""Reads shared by the request APIs, matching and notifications."""
+"""Reads shared by the support APIs, matching and the real-time layer above."""
 
-from decimal import ROUND_HALF_UP, Decimal
 from uuid import UUID
 
-from django.db.models import Avg, Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from accounts.models import ExpertProfile, Role, User
-from config.exceptions import NotFound
-from support.models import RequestStatus, SupportRequest
-from support.permissions import is_expert, is_staff
+from accounts.models import User, expert_q
+from core.errors import NotFound
+from support.models import ExpertProfile, RequestStatus, SupportRequest
 
 
+# --- Requests ---------------------------------------------------------------------------------
 def requests_visible_to(*, user: User) -> QuerySet[SupportRequest]:
     """Users see their own requests, experts the ones assigned to them, staff everything."""
     requests = SupportRequest.objects.select_related("requester", "expert", "skill")
-    if is_staff(user):
+    if user.is_admin:
         return requests
-    if is_expert(user):
+    if user.is_expert:
         return requests.filter(expert=user)
     return requests.filter(requester=user)
 
 
-def request_get_visible(*, request_id: UUID, user: User) -> SupportRequest:
+def request_get_visible(*, request_id: UUID | str, user: User) -> SupportRequest:
     """The request if `user` takes part in it or is staff; otherwise NotFound, so nobody learns
     that a request they may not see exists."""
     request = (
@@ -30,7 +29,7 @@ def request_get_visible(*, request_id: UUID, user: User) -> SupportRequest:
         .filter(pk=request_id)
         .first()
     )
-    if request is None or not (is_staff(user) or request.is_participant(user)):
+    if request is None or not (user.is_admin or request.is_participant(user)):
         raise NotFound("No such request.")
     return request
 
@@ -49,6 +48,17 @@ def request_queue_for(*, expert: User) -> QuerySet[SupportRequest]:
     )
 
 
+def request_counts_by_status() -> dict[str, int]:
+    by_status = dict(
+        SupportRequest.objects.order_by()
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    return {status: by_status.get(status, 0) for status in RequestStatus.values}
+
+
+# --- Experts ----------------------------------------------------------------------------------
 def active_request_count(*, expert_id: UUID) -> int:
     return SupportRequest.objects.filter(expert_id=expert_id, status=RequestStatus.ACTIVE).count()
 
@@ -93,37 +103,70 @@ def queue_watchers(*, skill_id: int | None) -> QuerySet[ExpertProfile]:
 
 def _available_experts_with(*, skill_id: int | None) -> QuerySet[ExpertProfile]:
     experts = ExpertProfile.objects.filter(
-        user__is_active=True, user__role=Role.EXPERT, user__is_online=True, is_available=True
+        expert_q("user__"), user__is_active=True, user__is_online=True, is_available=True
     )
     if skill_id is not None:
         experts = experts.filter(skills__id=skill_id)
     return experts
 
 
-def platform_stats() -> dict:
-    """Counts for the staff console."""
-    # Imported here: chat and reviews depend on support, not the other way round.
-    from chat.models import Message
-    from reviews.models import Review
-
-    by_status = dict(
-        SupportRequest.objects.order_by()
-        .values_list("status")
-        .annotate(n=Count("id"))
-        .values_list("status", "n")
+def experts_visible() -> QuerySet[User]:
+    """Active experts with their profile, skills and number of ACTIVE requests (no N+1)."""
+    return (
+        User.objects.experts()
+        .filter(is_active=True, expert_profile__isnull=False)
+        .select_related("expert_profile")
+        .prefetch_related("expert_profile__skills")
+        .annotate(active_requests=active_request_count_subquery(expert_ref="pk"))
     )
-    average = Review.objects.aggregate(avg=Avg("rating"))["avg"]
-    experts = User.objects.filter(role=Role.EXPERT, is_active=True)
+
+
+def experts_list(
+    *,
+    skill: str | None = None,
+    online: bool | None = None,
+    available: bool | None = None,
+    search: str | None = None,
+) -> QuerySet[User]:
+    """The directory: best rated first, then most rated, then by name."""
+    experts = experts_visible()
+    if skill:
+        # Skill names are unique whatever their casing, so this join adds at most one row.
+        experts = experts.filter(expert_profile__skills__name__iexact=skill)
+    if online is not None:
+        experts = experts.filter(is_online=online)
+    if available is not None:
+        experts = experts.filter(expert_profile__is_available=available)
+    if search:
+        in_name_or_bio = Q(name__icontains=search) | Q(expert_profile__bio__icontains=search)
+        experts = experts.filter(in_name_or_bio)
+    # pk last keeps pages stable when everything else ties.
+    return experts.order_by(
+        "-expert_profile__rating_avg", "-expert_profile__rating_count", "name", "pk"
+    )
+
+
+def expert_get(*, expert_id: UUID) -> User:
+    expert = experts_visible().filter(pk=expert_id).first()
+    if expert is None:
+        raise NotFound("No such expert.")
+    return expert
+
+
+def user_with_profile(*, user_id: UUID) -> User:
+    """A user as shown on me/: the expert profile and its skills loaded with it."""
+    return (
+        User.objects.select_related("expert_profile")
+        .prefetch_related("expert_profile__skills")
+        .get(pk=user_id)
+    )
+
+
+def people_counts() -> dict[str, int]:
+    """Active customers and experts, and how many experts are online."""
+    experts = User.objects.experts().filter(is_active=True)
     return {
-        "users": User.objects.filter(role=Role.USER, is_active=True).count(),
+        "users": User.objects.customers().filter(is_active=True).count(),
         "experts": experts.count(),
         "experts_online": experts.filter(is_online=True).count(),
-        "requests": {status: by_status.get(status, 0) for status in RequestStatus.values},
-        "messages": Message.objects.count(),
-        "average_rating": None if average is None else _two_places(average),
     }
-
-
-def _two_places(value) -> Decimal:
-    # str() first: PostgreSQL answers a Decimal, SQLite a float; both end up exact to 2 places.
-    return Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)

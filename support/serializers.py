@@ -1,18 +1,103 @@
-import json
+"""Request and response shapes for the support API. Rules live in services."""
 
+import json
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils.encoders import JSONEncoder
 
-from accounts.models import Role, Skill, User
-from support.models import RequestStatus, SupportRequest
+from accounts.models import User
+from accounts.serializers import NAME_MAX, SKILL_NAME_MAX, AccountSerializer, SkillNameListField
+from support.models import MAX_ACTIVE_REQUESTS_LIMIT, ExpertProfile, RequestStatus, SupportRequest
+
+BIO_MAX = ExpertProfile._meta.get_field("bio").max_length
 
 
+# --- Users and experts ------------------------------------------------------------------------
+class ExpertProfileSerializer(serializers.ModelSerializer[ExpertProfile]):
+    skills = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    rating_avg = serializers.FloatField(read_only=True)
+
+    class Meta:
+        model = ExpertProfile
+        fields = ["bio", "skills", "is_available", "max_active_requests", "rating_avg"]
+        fields += ["rating_count"]
+        read_only_fields = fields
+
+
+# The user object of me/, sign-up and sign-in (settings.USER_SERIALIZER points accounts here).
+class UserSerializer(AccountSerializer):
+    """A user as they see themselves; `expert` is null unless they are an expert."""
+
+    expert = serializers.SerializerMethodField()
+
+    class Meta(AccountSerializer.Meta):
+        fields = [*AccountSerializer.Meta.fields, "expert"]
+        read_only_fields = fields
+
+    @extend_schema_field(ExpertProfileSerializer(allow_null=True))
+    def get_expert(self, user: User) -> dict[str, Any] | None:
+        profile = getattr(user, "expert_profile", None) if user.is_expert else None
+        return ExpertProfileSerializer(profile).data if profile is not None else None
+
+
+class ExpertSerializer(serializers.ModelSerializer[User]):
+    """An entry of the experts directory (expects `experts_visible()` annotations)."""
+
+    bio = serializers.CharField(source="expert_profile.bio", read_only=True)
+    skills = serializers.SlugRelatedField(
+        source="expert_profile.skills", slug_field="name", many=True, read_only=True
+    )
+    is_available = serializers.BooleanField(source="expert_profile.is_available", read_only=True)
+    max_active_requests = serializers.IntegerField(
+        source="expert_profile.max_active_requests", read_only=True
+    )
+    active_requests = serializers.IntegerField(read_only=True)
+    rating_avg = serializers.FloatField(source="expert_profile.rating_avg", read_only=True)
+    rating_count = serializers.IntegerField(source="expert_profile.rating_count", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "name", "bio", "skills", "is_online", "is_available"]
+        fields += ["max_active_requests", "active_requests", "rating_avg", "rating_count"]
+        read_only_fields = fields
+
+
+class MeUpdateInputSerializer(serializers.Serializer):
+    """Everyone may change `name`; the rest is for experts (checked by the service)."""
+
+    name = serializers.CharField(max_length=NAME_MAX, required=False)
+    bio = serializers.CharField(max_length=BIO_MAX, required=False, allow_blank=True)
+    skills = SkillNameListField(required=False)
+    is_available = serializers.BooleanField(required=False)
+
+
+class ExpertFilterSerializer(serializers.Serializer):
+    skill = serializers.CharField(required=False, max_length=SKILL_NAME_MAX)
+    online = serializers.BooleanField(required=False, allow_null=True, default=None)
+    available = serializers.BooleanField(required=False, allow_null=True, default=None)
+    search = serializers.CharField(required=False, max_length=100)
+
+
+class ExpertCreateInputSerializer(serializers.Serializer):
+    email = serializers.EmailField(max_length=254)
+    password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    name = serializers.CharField(max_length=NAME_MAX)
+    bio = serializers.CharField(max_length=BIO_MAX, required=False, allow_blank=True, default="")
+    skills = SkillNameListField(required=False, default=list)
+    max_active_requests = serializers.IntegerField(
+        min_value=1, max_value=MAX_ACTIVE_REQUESTS_LIMIT, required=False, default=1
+    )
+
+
+# --- Requests ---------------------------------------------------------------------------------
 class PersonSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     name = serializers.CharField()
 
 
-class SupportRequestSerializer(serializers.ModelSerializer):
+class SupportRequestSerializer(serializers.ModelSerializer[SupportRequest]):
     """The request object, the same over REST and in WebSocket frames."""
 
     skill = serializers.SlugRelatedField(slug_field="name", read_only=True)
@@ -37,20 +122,25 @@ class SupportRequestSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-def request_as_json(request: SupportRequest) -> dict:
+def request_as_json(request: SupportRequest) -> dict[str, Any]:
     """The request object as plain JSON types (str UUIDs, ISO timestamps) for channel layers."""
-    return json.loads(json.dumps(SupportRequestSerializer(request).data, cls=JSONEncoder))
+    data: dict[str, Any] = json.loads(
+        json.dumps(SupportRequestSerializer(request).data, cls=JSONEncoder)
+    )
+    return data
 
 
 class RequestCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(min_length=1, max_length=200)
-    description = serializers.CharField(max_length=5000, allow_blank=True, required=False)
-    skill = serializers.CharField(max_length=60, required=False, allow_null=True)
-
-    def validate_skill(self, value: str | None) -> str | None:
-        if value and not Skill.objects.filter(name__iexact=value).exists():
-            raise serializers.ValidationError(f'Unknown skill "{value}".')
-        return value or None
+    title = serializers.CharField(
+        min_length=1, max_length=SupportRequest._meta.get_field("title").max_length
+    )
+    description = serializers.CharField(
+        max_length=SupportRequest._meta.get_field("description").max_length,
+        allow_blank=True,
+        required=False,
+    )
+    # Checked against the known skills by the service (400 naming this field).
+    skill = serializers.CharField(max_length=SKILL_NAME_MAX, required=False, allow_null=True)
 
 
 class RequestListFilterSerializer(serializers.Serializer):
@@ -59,17 +149,6 @@ class RequestListFilterSerializer(serializers.Serializer):
 
 class RequestAssignSerializer(serializers.Serializer):
     expert_id = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.filter(
-            role=Role.EXPERT, is_active=True, expert_profile__isnull=False
-        ),
+        queryset=User.objects.experts().filter(is_active=True, expert_profile__isnull=False),
         error_messages={"does_not_exist": "No active expert with this id."},
     )
-
-
-class StatsSerializer(serializers.Serializer):
-    users = serializers.IntegerField()
-    experts = serializers.IntegerField()
-    experts_online = serializers.IntegerField()
-    requests = serializers.DictField(child=serializers.IntegerField())
-    messages = serializers.IntegerField()
-    average_rating = serializers.DecimalField(max_digits=3, decimal_places=2, allow_null=True)

@@ -1,10 +1,12 @@
-"""The request lifecycle: REQUESTED -> ACTIVE -> CLOSED, REQUESTED -> CANCELLED, nothing else.
+"""Writes for support: expert accounts and profiles, and the request lifecycle.
 
-Every transition is one conditional UPDATE filtered on the status it leaves, so it is decided by
-the row as it is in the database, never by a copy read earlier. Assignments also lock the
-expert's profile first (see support.assignment). Notifications go out on commit.
+The lifecycle is REQUESTED -> ACTIVE -> CLOSED, REQUESTED -> CANCELLED, nothing else. Every
+transition is one conditional UPDATE filtered on the status it leaves, so it is decided by the
+row as it is in the database, never by a copy read earlier. Assignments also lock the expert's
+profile first (see support.assignment). Changes are announced on commit (support.events).
 """
 
+from collections.abc import Iterable
 from functools import partial
 from uuid import UUID
 
@@ -12,7 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, Skill, User
-from config.exceptions import Conflict, InvalidInput, NotAllowed, NotFound
+from accounts.services import skills_by_name, skills_get_or_create, user_create, user_rename
+from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from support import events
 from support.assignment import (
     assign_locked,
     has_free_slot,
@@ -21,31 +25,105 @@ from support.assignment import (
     lock_expert_profile,
 )
 from support.matching import expert_became_eligible, match_request
-from support.models import RequestStatus, SupportRequest
-from support.notifications import notify_request_changed
-from support.permissions import is_expert, is_regular_user, is_staff
+from support.models import MAX_ACTIVE_REQUESTS_LIMIT, ExpertProfile, RequestStatus, SupportRequest
 from support.selectors import request_get_visible
 
 
+# --- Experts ----------------------------------------------------------------------------------
+@transaction.atomic
+def expert_create(
+    *,
+    email: str,
+    password: str,
+    name: str,
+    bio: str = "",
+    skills: Iterable[str] = (),
+    max_active_requests: int = 1,
+    validate_password: bool = True,
+) -> User:
+    """Create an expert account with its profile; unknown skill names are created."""
+    if not 1 <= max_active_requests <= MAX_ACTIVE_REQUESTS_LIMIT:
+        raise InvalidInput(
+            fields={"max_active_requests": [f"Must be between 1 and {MAX_ACTIVE_REQUESTS_LIMIT}."]}
+        )
+    user = user_create(
+        email=email,
+        password=password,
+        name=name,
+        role=Role.EXPERT,
+        validate_password=validate_password,
+    )
+    profile = ExpertProfile.objects.create(
+        user=user, bio=bio, max_active_requests=max_active_requests
+    )
+    profile.skills.set(skills_get_or_create(names=skills))
+    return user
+
+
+@transaction.atomic
+def profile_update(
+    *,
+    user: User,
+    name: str | None = None,
+    bio: str | None = None,
+    skills: Iterable[str] | None = None,
+    is_available: bool | None = None,
+) -> User:
+    """Users edit their name; experts also their bio, skills and availability."""
+    expert_changes = {"bio": bio, "skills": skills, "is_available": is_available}
+    sent = [field for field, value in expert_changes.items() if value is not None]
+    if sent and not user.is_expert:
+        raise InvalidInput(fields={field: ["Only experts have this field."] for field in sent})
+    if name is not None:
+        user_rename(user=user, name=name)
+    if sent:
+        _expert_profile_update(user=user, bio=bio, skills=skills, is_available=is_available)
+    return user
+
+
+def _expert_profile_update(
+    *, user: User, bio: str | None, skills: Iterable[str] | None, is_available: bool | None
+) -> None:
+    # Locked so the availability we compare against is the stored one, not a stale copy.
+    profile, _ = ExpertProfile.objects.select_for_update().get_or_create(user=user)
+    was_available = profile.is_available
+    if bio is not None:
+        profile.bio = bio
+    if is_available is not None:
+        profile.is_available = is_available
+    profile.save(update_fields=["bio", "is_available"])
+    skills_changed = False
+    if skills is not None:
+        new_skills = skills_by_name(names=skills)
+        old_ids = set(profile.skills.values_list("pk", flat=True))
+        skills_changed = old_ids != {skill.pk for skill in new_skills}
+        profile.skills.set(new_skills)
+    if profile.is_available and (not was_available or skills_changed):
+        # Waiting requests this expert can now take are handed over once this is committed.
+        # robust: a matching failure is logged and must not turn the saved edit into an error.
+        transaction.on_commit(partial(expert_became_eligible, expert_id=user.pk), robust=True)
+
+
+# --- Requests ---------------------------------------------------------------------------------
 @transaction.atomic
 def request_create(
     *, requester: User, title: str, description: str = "", skill_name: str | None = None
 ) -> SupportRequest:
     """Open a request and try to match it at once; the result shows the outcome."""
-    if not is_regular_user(requester):
+    if not requester.is_customer:
         raise NotAllowed("Only customers may open support requests.")
     skill = None
     if skill_name:
         skill = Skill.objects.filter(name__iexact=skill_name).first()
         if skill is None:
-            raise InvalidInput(f'Unknown skill "{skill_name}".')
+            raise InvalidInput(fields={"skill": [f'Unknown skill "{skill_name}".']})
     created = SupportRequest.objects.create(
         requester=requester, title=title, description=description, skill=skill
     )
-    request = match_request(request_id=created.pk)
+    request = match_request(request_id=created.pk) or load_request(created.pk)
     if request.status == RequestStatus.REQUESTED:
         # A matched request was announced by the assignment itself.
-        transaction.on_commit(partial(notify_request_changed, request), robust=True)
+        events.publish(events.RequestChanged(request=request))
         # Matching once more after commit closes a race: an expert who becomes eligible while
         # this transaction is open (closes a request, comes online) drains the queue without
         # seeing this uncommitted request, and the match above did not see them eligible. Each
@@ -57,7 +135,7 @@ def request_create(
 @transaction.atomic
 def request_accept(*, request_id: UUID, expert: User) -> SupportRequest:
     """The calling expert takes a waiting request. Of several experts racing, exactly one wins."""
-    if not is_expert(expert):
+    if not expert.is_expert:
         raise NotAllowed("Only experts may accept requests.")
     profile = lock_expert_profile(expert_id=expert.pk)
     if profile is None:
@@ -68,15 +146,15 @@ def request_accept(*, request_id: UUID, expert: User) -> SupportRequest:
 @transaction.atomic
 def request_assign(*, request_id: UUID, expert_id: UUID, staff: User) -> SupportRequest:
     """Staff give a waiting request to a chosen expert (online or not), within capacity."""
-    if not is_staff(staff):
+    if not staff.is_admin:
         raise NotAllowed("Only staff may assign requests.")
     profile = lock_expert_profile(expert_id=expert_id)
-    if profile is None or not profile.user.is_active or profile.user.role != Role.EXPERT:
+    if profile is None or not profile.user.is_active or not profile.user.is_expert:
         raise InvalidInput("No active expert with this id.")
     return _take(request_id=request_id, profile=profile)
 
 
-def _take(*, request_id: UUID, profile) -> SupportRequest:
+def _take(*, request_id: UUID, profile: ExpertProfile) -> SupportRequest:
     # The profile is already locked: the request is only read here, then changed by a
     # conditional UPDATE, keeping the lock order profile -> request.
     request = SupportRequest.objects.filter(pk=request_id).first()
@@ -105,8 +183,10 @@ def request_close(*, request_id: UUID, actor: User) -> SupportRequest:
     if updated != 1:
         raise Conflict("Only an active request can be closed.")
     request = load_request(request_id)
-    transaction.on_commit(partial(notify_request_changed, request), robust=True)
-    transaction.on_commit(partial(expert_became_eligible, expert_id=request.expert_id), robust=True)
+    events.publish(events.RequestChanged(request=request))
+    if request.expert_id is not None:
+        expert_id = request.expert_id
+        transaction.on_commit(partial(expert_became_eligible, expert_id=expert_id), robust=True)
     return request
 
 
@@ -114,7 +194,7 @@ def request_close(*, request_id: UUID, actor: User) -> SupportRequest:
 def request_cancel(*, request_id: UUID, actor: User) -> SupportRequest:
     """The requester or staff withdraw a request that is still waiting."""
     request = request_get_visible(request_id=request_id, user=actor)
-    if not (is_staff(actor) or request.requester_id == actor.pk):
+    if not (actor.is_admin or request.requester_id == actor.pk):
         raise NotAllowed("Only the requester or staff may cancel a request.")
     updated = SupportRequest.objects.filter(pk=request_id, status=RequestStatus.REQUESTED).update(
         status=RequestStatus.CANCELLED, closed_at=timezone.now()
@@ -122,5 +202,5 @@ def request_cancel(*, request_id: UUID, actor: User) -> SupportRequest:
     if updated != 1:
         raise Conflict("Only a request that is still waiting can be cancelled.")
     request = load_request(request_id)
-    transaction.on_commit(partial(notify_request_changed, request), robust=True)
+    events.publish(events.RequestChanged(request=request))
     return request

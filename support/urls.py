@@ -3,6 +3,10 @@ from django.urls import path
 from support import apis
 
 urlpatterns = [
+    path("me/", apis.MeApi.as_view(), name="me"),
+    path("experts/", apis.ExpertListApi.as_view(), name="expert-list"),
+    path("experts/<uuid:expert_id>/", apis.ExpertDetailApi.as_view(), name="expert-detail"),
+    path("admin/experts/", apis.AdminExpertCreateApi.as_view(), name="admin-expert-create"),
     path("requests/", apis.RequestListCreateApi.as_view(), name="request-list"),
     path("requests/queue/", apis.RequestQueueApi.as_view(), name="request-queue"),
     path("requests/<uuid:request_id>/", apis.RequestDetailApi.as_view(), name="request-detail"),
@@ -22,5 +26,4 @@ urlpatterns = [
         apis.RequestCancelApi.as_view(),
         name="request-cancel",
     ),
-    path("admin/stats/", apis.StatsApi.as_view(), name="admin-stats"),
 ]

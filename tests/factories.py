@@ -1,10 +1,10 @@
 import factory
 from django.utils import timezone
 
-from accounts.models import ExpertProfile, Role, Skill, User
+from accounts.models import Role, Skill, User
 from chat.models import Message
 from reviews.models import Review
-from support.models import RequestStatus, SupportRequest
+from support.models import ExpertProfile, RequestStatus, SupportRequest
 
 TEST_PASSWORD = "Correct-Horse-Battery-9"
 

@@ -1,34 +1,63 @@
 """The one WebSocket a client keeps open: rooms, messages, typing, presence, notifications.
 
-Frames are parsed by chat.protocol, the work is done by services and selectors, and message
-ordering is chat.delivery's job; this class only wires them to the socket.
+Frames are parsed and built by chat.protocol, the work is done by services and selectors, and
+message ordering is chat.delivery's job; this class only wires them to the socket.
 """
 
 import asyncio
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
 
 from django.conf import settings
 
-from accounts.presence import presence_frame_of, socket_closed, socket_opened
-from chat import protocol
+from accounts.models import User
+from chat.async_db import in_worker_thread
 from chat.consumer.ratelimit import TokenBucket
 from chat.consumer.resilient import LayerResilientConsumer
 from chat.delivery import Delivery, Room
-from chat.groups import EVENT_MESSAGE, EVENT_TYPING, abroadcast, request_group, user_group
-from chat.middleware import BEARER_SUBPROTOCOL, active_user, token_leeway, verify_access_token
-from chat.protocol import ClientFrame, FrameError, error_frame, with_ref
-from chat.selectors import (
-    REPLAY_BATCH,
-    active_request_for_participant,
-    messages_in_range,
+from chat.groups import (
+    FrameEvent,
+    MessageEvent,
+    TypingEvent,
+    abroadcast,
+    message_event,
+    request_group,
+    typing_event,
+    user_group,
 )
+from chat.hub import ProcessHub
+from chat.middleware import BEARER_SUBPROTOCOL, active_user, token_leeway, verify_access_token
+from chat.presence import presence_frame_of
+from chat.protocol.client import (
+    Authenticate,
+    ClientFrame,
+    FrameError,
+    JoinRequest,
+    LeaveRequest,
+    RoomFrame,
+    SendMessage,
+    Typing,
+    parse_frame,
+)
+from chat.protocol.server import (
+    MessageData,
+    ServerFrame,
+    authenticated_frame,
+    error_code_for,
+    error_frame,
+    joined_frame,
+    left_frame,
+    new_message_frame,
+    typing_frame,
+)
+from chat.selectors import REPLAY_BATCH, active_request_for_participant, messages_in_range
 from chat.serializers import message_data
 from chat.services import message_store
 from chat.sync import last_seqs
-from config.async_db import in_worker_thread
-from config.exceptions import DomainError
+from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
@@ -40,14 +69,8 @@ PENDING_FRAMES = 32
 TYPING_RATE, TYPING_BURST = 5.0, 10
 
 
-def error_code(exc: DomainError) -> str:
-    """The one place domain errors become socket error codes. A plain Conflict in chat is
-    always about the request's state, which the protocol calls not_active."""
-    return "not_active" if exc.code == "conflict" else exc.code
-
-
 @in_worker_thread
-def fetch_messages(request_id: str, after_seq: int, up_to_seq: int) -> list[dict]:
+def fetch_messages(request_id: str, after_seq: int, up_to_seq: int) -> list[MessageData]:
     messages = messages_in_range(
         request_id=request_id, after_seq=after_seq, up_to_seq=up_to_seq, limit=REPLAY_BATCH
     )
@@ -55,35 +78,49 @@ def fetch_messages(request_id: str, after_seq: int, up_to_seq: int) -> list[dict
 
 
 @in_worker_thread
-def store_message(**kwargs) -> tuple[dict, bool]:
-    message, created = message_store(**kwargs)
+def store_message(
+    *, request_id: str, sender: User, content: str, client_id: str | None
+) -> tuple[MessageData, bool]:
+    message, created = message_store(
+        request_id=request_id, sender=sender, content=content, client_id=client_id
+    )
     return message_data(message), created
 
 
 class ChatConsumer(LayerResilientConsumer):
-    user = None
-
-    # --- lifecycle ----------------------------------------------------------------------------
-
-    def needs_layer(self, scope) -> bool:
-        return scope.get("user") is not None
-
-    async def connect(self) -> None:
-        self.user = self.scope.get("user")
-        if self.user is None:
-            await self.close()  # before accept: the handshake is answered with 403
-            return
-        self.token_exp: int = self.scope["token_exp"]
-        self.delivery = Delivery(send_frame=self.send_frame, fetch_messages=fetch_messages)
+    def __init__(self, *, hub: ProcessHub) -> None:
+        super().__init__()
+        self.hub = hub
+        # Set once the handshake is accepted; a refused one never gets further than connect().
+        self.user: User | None = None
+        self.token_exp = 0
+        self.delivery = Delivery(
+            send_frame=self.send_frame, fetch_messages=fetch_messages, room_sync=hub.room_sync
+        )
         self.messages_bucket = TokenBucket(
             rate=settings.WS_MESSAGE_RATE, burst=settings.WS_MESSAGE_BURST
         )
         self.typing_bucket = TokenBucket(rate=TYPING_RATE, burst=TYPING_BURST)
+        # The last status this socket forwarded for each request (see _already_told).
         self.request_statuses: dict[str, str] = {}
         # Frames read but not yet acted on; bounded, so a flood cannot grow server memory.
         self.pending: asyncio.Queue[ClientFrame] = asyncio.Queue(maxsize=PENDING_FRAMES)
-        await self.channel_layer.group_add(user_group(self.user.pk), self.channel_name)
-        await socket_opened(channel_name=self.channel_name, user_id=self.user.pk)
+        self.background: list[asyncio.Task[None]] = []
+
+    # --- lifecycle ----------------------------------------------------------------------------
+
+    def needs_layer(self, scope: dict[str, Any]) -> bool:
+        return scope.get("user") is not None
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None:
+            await self.close()  # before accept: the handshake is answered with 403
+            return
+        self.user = user
+        self.token_exp = self.scope["token_exp"]
+        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        await self.hub.presence.socket_opened(channel_name=self.channel_name, user_id=user.pk)
         offered = self.scope.get("subprotocols") or []
         await self.accept(subprotocol=BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in offered else None)
         self.background = [
@@ -94,21 +131,25 @@ class ChatConsumer(LayerResilientConsumer):
     async def disconnect(self, code: int) -> None:
         if self.user is None:
             return
-        for task in getattr(self, "background", []):
+        for task in self.background:
             task.cancel()
         for group in self.layer_groups():
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
-            except Exception as exc:  # the groups expire on their own
+            except Exception as exc:
                 logger.warning("channel layer group_discard failed (%s)", exc)
         self.delivery.forget_all()
-        await socket_closed(channel_name=self.channel_name, user_id=self.user.pk)
+        await self.hub.presence.socket_closed(channel_name=self.channel_name, user_id=self.user.pk)
 
     def layer_groups(self) -> list[str]:
         if self.user is None:
             return []
         rooms = [request_group(request_id) for request_id in self.delivery.rooms]
         return [user_group(self.user.pk), *rooms]
+
+    def _signed_in(self) -> User:
+        assert self.user is not None  # frames are only read from an accepted socket
+        return self.user
 
     async def _close_when_token_expires(self) -> None:
         leeway = token_leeway().total_seconds()
@@ -119,7 +160,7 @@ class ChatConsumer(LayerResilientConsumer):
 
     # --- client frames ------------------------------------------------------------------------
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Check a frame the moment it arrives and queue it for `_work_forever`. Nothing here
         waits, so frames are read as fast as they come: the rate limit sees their real arrival
         times, and a client sending faster than the server works is told so at once instead of
@@ -133,27 +174,27 @@ class ChatConsumer(LayerResilientConsumer):
             await self.close(code=CLOSE_MESSAGE_TOO_BIG)
             return
         try:
-            frame = protocol.parse_frame(text_data)
-            if frame.type == protocol.TYPING and not self.typing_bucket.take():
+            frame = parse_frame(text_data)
+            if isinstance(frame, Typing) and not self.typing_bucket.take():
                 return  # typing indicators are hints: a flood of them is thinned silently
-            if frame.type == protocol.SEND and not self.messages_bucket.take():
+            if isinstance(frame, SendMessage) and not self.messages_bucket.take():
                 raise FrameError(
                     "rate_limited",
                     f"More than {settings.WS_MESSAGE_RATE:g} messages a second; "
                     "nothing was stored.",
                     ref=frame.ref,
-                    request_id=frame.request_id,
+                    request_id=frame.room,
                 )
             try:
                 self.pending.put_nowait(frame)
             except asyncio.QueueFull:
-                if frame.type == protocol.TYPING:
+                if isinstance(frame, Typing):
                     return
                 raise FrameError(
                     "rate_limited",
                     "Too many frames waiting to be processed; nothing was done. Slow down.",
                     ref=frame.ref,
-                    request_id=frame.request_id,
+                    request_id=frame.room,
                 ) from None
         except FrameError as exc:
             await self.send_frame(
@@ -165,13 +206,13 @@ class ChatConsumer(LayerResilientConsumer):
         while True:
             frame = await self.pending.get()
             try:
-                await self.handlers[frame.type](self, frame)
+                await self.handle(frame)
             except FrameError as exc:
                 error = error_frame(exc.code, exc.detail, ref=exc.ref, request_id=exc.request_id)
                 await self.send_frame(error)
             except DomainError as exc:
                 error = error_frame(
-                    error_code(exc), exc.detail, ref=frame.ref, request_id=frame.request_id
+                    error_code_for(exc), exc.detail, ref=frame.ref, request_id=frame.room
                 )
                 await self.send_frame(error)
             except Exception:
@@ -181,11 +222,14 @@ class ChatConsumer(LayerResilientConsumer):
                     "server_error",
                     "The server could not process this frame; retry it.",
                     ref=frame.ref,
-                    request_id=frame.request_id,
+                    request_id=frame.room,
                 )
                 await self.send_frame(error)
 
-    def _joined_room(self, frame: ClientFrame) -> Room:
+    async def handle(self, frame: ClientFrame) -> None:
+        await self.handlers[type(frame)](self, frame)
+
+    def _joined_room(self, frame: RoomFrame) -> Room:
         room = self.delivery.rooms.get(frame.request_id)
         if room is None:
             raise FrameError(
@@ -196,10 +240,11 @@ class ChatConsumer(LayerResilientConsumer):
             )
         return room
 
-    async def join_request(self, frame: ClientFrame) -> None:
+    async def join_request(self, frame: JoinRequest) -> None:
+        user = self._signed_in()
         request_id = frame.request_id
         request = await in_worker_thread(active_request_for_participant)(
-            request_id=request_id, user=self.user
+            request_id=request_id, user=user
         )
         # Join the group before reading the room's last seq: every message committed after
         # that read is then broadcast to us, and every one before it is in the database.
@@ -211,22 +256,22 @@ class ChatConsumer(LayerResilientConsumer):
             if frame.after_seq is not None:
                 room.last_seq = min(frame.after_seq, db_last)
             await self.delivery.fill_locked(request_id, room, up_to_seq=db_last)
-            joined = {"type": "joined", "request_id": request_id, "last_seq": room.last_seq}
-        await self.send_frame(with_ref(joined, frame.ref))
+            joined = joined_frame(request_id=request_id, last_seq=room.last_seq, ref=frame.ref)
+        await self.send_frame(joined)
         # Presence frames only report changes; a client entering a room also needs to know
         # where the other participant stands right now.
-        other = request.expert_id if request.requester_id == self.user.pk else request.requester_id
+        other = request.expert_id if request.requester_id == user.pk else request.requester_id
         current = await in_worker_thread(presence_frame_of)(user_id=other)
         if current is not None:
             await self.send_frame(current)
 
-    async def leave_request(self, frame: ClientFrame) -> None:
+    async def leave_request(self, frame: LeaveRequest) -> None:
         self._joined_room(frame)
         self.delivery.forget(frame.request_id)
         await self.channel_layer.group_discard(request_group(frame.request_id), self.channel_name)
-        await self.send_frame(with_ref({"type": "left", "request_id": frame.request_id}, frame.ref))
+        await self.send_frame(left_frame(request_id=frame.request_id, ref=frame.ref))
 
-    async def send_message(self, frame: ClientFrame) -> None:
+    async def send_message(self, frame: SendMessage) -> None:
         room = self._joined_room(frame)
         # Holding the room's lock from the write to the ack keeps the catch-up of quiet rooms
         # (chat.sync) from delivering our own message first, which would leave the ack without
@@ -234,7 +279,7 @@ class ChatConsumer(LayerResilientConsumer):
         async with room.lock:
             message, created = await store_message(
                 request_id=frame.request_id,
-                sender=self.user,
+                sender=self._signed_in(),
                 content=frame.content,
                 client_id=frame.client_id,
             )
@@ -244,66 +289,66 @@ class ChatConsumer(LayerResilientConsumer):
                 await self.delivery.deliver_locked(frame.request_id, room, message, ref=frame.ref)
             else:
                 # A repeated client_id: answer with the original, already delivered, message.
-                await self.send_frame(with_ref(protocol.new_message_frame(message), frame.ref))
+                await self.send_frame(new_message_frame(message, ref=frame.ref))
         if created:
             # Committed: tell the room (other processes included). Sent from here rather than
             # from the worker thread, which would otherwise wait on this loop to do it.
-            event = {"type": EVENT_MESSAGE, "message": message}
-            await abroadcast([request_group(frame.request_id)], event)
+            await abroadcast([request_group(frame.request_id)], message_event(message))
 
-    async def typing(self, frame: ClientFrame) -> None:
+    async def typing(self, frame: Typing) -> None:
         self._joined_room(frame)
-        relay = {
-            "type": "typing",
-            "request_id": frame.request_id,
-            "user_id": str(self.user.pk),
-            "is_typing": frame.is_typing,
-        }
-        event = {"type": EVENT_TYPING, "frame": relay, "sender_channel": self.channel_name}
+        relay = typing_frame(
+            request_id=frame.request_id,
+            user_id=str(self._signed_in().pk),
+            is_typing=frame.is_typing,
+        )
+        event = typing_event(relay, sender_channel=self.channel_name)
         await abroadcast([request_group(frame.request_id)], event)
 
-    async def authenticate(self, frame: ClientFrame) -> None:
+    async def authenticate(self, frame: Authenticate) -> None:
         verified = verify_access_token(frame.token)
         if verified is None:
             raise FrameError("invalid_payload", "The token is invalid or expired.", ref=frame.ref)
-        if verified.user_id != str(self.user.pk) or await active_user(verified.user_id) is None:
+        user = self._signed_in()
+        if verified.user_id != str(user.pk) or await active_user(verified.user_id) is None:
             raise FrameError(
                 "access_denied", "The token is not valid for this socket's user.", ref=frame.ref
             )
         self.token_exp = max(self.token_exp, verified.exp)
-        await self.send_frame(with_ref({"type": "authenticated", "exp": self.token_exp}, frame.ref))
+        await self.send_frame(authenticated_frame(exp=self.token_exp, ref=frame.ref))
 
-    handlers = {
-        protocol.JOIN: join_request,
-        protocol.LEAVE: leave_request,
-        protocol.SEND: send_message,
-        protocol.TYPING: typing,
-        protocol.AUTHENTICATE: authenticate,
+    # What acts on each type of client frame.
+    handlers: ClassVar[dict[type[ClientFrame], Callable[[Any, Any], Awaitable[None]]]] = {
+        JoinRequest: join_request,
+        LeaveRequest: leave_request,
+        SendMessage: send_message,
+        Typing: typing,
+        Authenticate: authenticate,
     }
 
     # --- channel-layer events -----------------------------------------------------------------
 
-    async def chat_message(self, event: dict) -> None:
+    async def chat_message(self, event: MessageEvent) -> None:
         message = event["message"]
         try:
             await self.delivery.deliver(message["request_id"], message)
         except Exception:  # e.g. the database is unreachable during a gap fill
             logger.exception("delivery failed; the catch-up of quiet rooms will retry")
 
-    async def chat_typing(self, event: dict) -> None:
+    async def chat_typing(self, event: TypingEvent) -> None:
         relay = event["frame"]
         if event.get("sender_channel") != self.channel_name and self.delivery.is_joined(
             relay["request_id"]
         ):
             await self.send_frame(relay)
 
-    async def client_frame(self, event: dict) -> None:
+    async def client_frame(self, event: FrameEvent) -> None:
         frame = event["frame"]
-        if frame.get("type") == "request-updated" and self._already_told(frame["request"]):
+        if frame["type"] == "request-updated" and self._already_told(frame["request"]):
             return
         await self.send_frame(frame)
 
-    def _already_told(self, request: dict) -> bool:
+    def _already_told(self, request: Any) -> bool:
         """A participant's socket hears of a status change twice, through its user group and
         the room; statuses only move forward, so a repeat of the last one seen is the echo."""
         if self.request_statuses.get(request["id"]) == request["status"]:
@@ -311,5 +356,5 @@ class ChatConsumer(LayerResilientConsumer):
         self.request_statuses[request["id"]] = request["status"]
         return False
 
-    async def send_frame(self, frame: dict) -> None:
+    async def send_frame(self, frame: ServerFrame) -> None:
         await self.send(text_data=json.dumps(frame))

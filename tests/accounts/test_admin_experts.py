@@ -1,6 +1,7 @@
 import pytest
 
-from accounts.models import ExpertProfile, Role, Skill, User
+from accounts.models import Role, Skill, User
+from support.models import ExpertProfile
 from tests.conftest import client_for
 from tests.factories import SkillFactory, UserFactory
 

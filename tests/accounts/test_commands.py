@@ -1,7 +1,8 @@
 import pytest
 from django.core.management import CommandError, call_command
 
-from accounts.models import ExpertProfile, Role, User
+from accounts.models import Role, User
+from support.models import ExpertProfile
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

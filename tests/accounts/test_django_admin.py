@@ -19,7 +19,7 @@ def staff_browser(client):
         "/admin/accounts/user/",
         "/admin/accounts/user/add/",
         "/admin/accounts/skill/",
-        "/admin/accounts/expertprofile/",
+        "/admin/support/expertprofile/",
         "/admin/accounts/user/?role__exact=EXPERT&q=expert",
     ],
 )

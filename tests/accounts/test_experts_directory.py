@@ -5,8 +5,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from accounts.models import ExpertProfile
-from support.models import RequestStatus
+from support.models import ExpertProfile, RequestStatus
 from tests.factories import (
     ActiveRequestFactory,
     ExpertFactory,

@@ -1,7 +1,8 @@
 import pytest
 
-from accounts import services
-from accounts.models import ExpertProfile, User
+from accounts.models import User
+from support import services
+from support.models import ExpertProfile
 from tests.conftest import client_for
 from tests.factories import ExpertFactory, SkillFactory
 

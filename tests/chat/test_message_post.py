@@ -7,7 +7,7 @@ import pytest
 from chat.models import Message
 from chat.serializers import MessageSerializer, message_data
 from chat.services import message_post
-from config.exceptions import NotActive, NotAllowed, NotFound
+from core.errors import NotActive, NotAllowed, NotFound
 from support.models import RequestStatus
 from tests.concurrency import run_at_once
 from tests.conftest import requires_postgres

@@ -6,8 +6,9 @@ import pytest
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
-from accounts.models import ServerProcess, SocketConnection, User
-from accounts.presence import presence_connect, presence_sweep
+from accounts.models import User
+from chat.models import ServerProcess, SocketConnection
+from chat.presence import presence_connect, presence_sweep
 from tests.chat.helpers import connected, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -38,7 +38,7 @@ def _wait_for_disconnects(servers: list[DaphneServer]) -> None:
     """Let live servers finish recording the sockets the test closed before stopping them, so
     a test's stop never races its own disconnects (a stop *during* disconnects is tested on
     purpose in test_shutdown.py)."""
-    from accounts.models import SocketConnection
+    from chat.models import SocketConnection
 
     alive = [server.pid for server in servers if server.process.poll() is None]
     deadline = time.monotonic() + DISCONNECTS_SETTLE_SECONDS

@@ -2,11 +2,10 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-from accounts.models import ExpertProfile
-from config.exceptions import Conflict
+from core.errors import Conflict
 from reviews.models import Review
 from reviews.services import review_create
-from support.models import RequestStatus
+from support.models import ExpertProfile, RequestStatus
 from tests.concurrency import run_at_once
 from tests.conftest import client_for, requires_postgres
 from tests.factories import ActiveRequestFactory, ExpertFactory

@@ -3,9 +3,8 @@ from decimal import Decimal
 
 import pytest
 
-from accounts.models import ExpertProfile
 from reviews.models import Review
-from support.models import RequestStatus
+from support.models import ExpertProfile, RequestStatus
 from tests.conftest import client_for
 from tests.factories import (
     ActiveRequestFactory,

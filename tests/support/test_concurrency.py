@@ -3,7 +3,7 @@
 import pytest
 from django.db.models import Count
 
-from config.exceptions import Conflict
+from core.errors import Conflict
 from support.matching import expert_became_eligible, match_request
 from support.models import RequestStatus, SupportRequest
 from support.services import request_accept, request_assign

@@ -3,9 +3,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from accounts.models import ExpertProfile
 from support.matching import expert_became_eligible, match_request
-from support.models import RequestStatus, SupportRequest
+from support.models import ExpertProfile, RequestStatus, SupportRequest
 from support.services import request_close
 from tests.factories import ActiveRequestFactory, ExpertFactory, SkillFactory, SupportRequestFactory
 from tests.support.helpers import online_expert

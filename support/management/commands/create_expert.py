@@ -1,19 +1,14 @@
-from django.core.exceptions import ValidationError
+from typing import Any
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.services import MAX_ACTIVE_REQUESTS_LIMIT, expert_create
+from core.errors import DomainError
+from support.models import MAX_ACTIVE_REQUESTS_LIMIT
+from support.services import expert_create
 
 
 def skill_list(value: str) -> list[str]:
     return [name.strip() for name in value.split(",") if name.strip()]
-
-
-def validation_as_command_error(exc: ValidationError) -> CommandError:
-    if hasattr(exc, "error_dict"):
-        lines = [f"{field}: {' '.join(msgs)}" for field, msgs in exc.message_dict.items()]
-    else:
-        lines = exc.messages
-    return CommandError("; ".join(lines))
 
 
 class Command(BaseCommand):
@@ -32,7 +27,7 @@ class Command(BaseCommand):
             help=f"most ACTIVE requests at once (1..{MAX_ACTIVE_REQUESTS_LIMIT})",
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             expert = expert_create(
                 email=options["email"],
@@ -42,6 +37,6 @@ class Command(BaseCommand):
                 skills=options["skills"],
                 max_active_requests=options["max_active"],
             )
-        except ValidationError as exc:
-            raise validation_as_command_error(exc) from exc
+        except DomainError as exc:
+            raise CommandError(exc.detail) from exc
         self.stdout.write(self.style.SUCCESS(f"Created expert {expert.email} ({expert.pk})."))

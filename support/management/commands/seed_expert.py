@@ -1,10 +1,12 @@
+from typing import Any
+
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from accounts.management.commands.create_expert import skill_list, validation_as_command_error
 from accounts.models import User
-from accounts.services import expert_create
+from core.errors import DomainError
+from support.management.commands.create_expert import skill_list
+from support.services import expert_create
 
 DEFAULT_EMAIL = "expert@marketplace.com"
 DEFAULT_PASSWORD = "ExpertPassword123"
@@ -24,7 +26,7 @@ class Command(BaseCommand):
         parser.add_argument("--name", default=DEFAULT_NAME)
         parser.add_argument("--skills", type=skill_list, default=skill_list(DEFAULT_SKILLS))
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         email = options["email"].strip().lower()
         if User.objects.filter(email__iexact=email).exists():
             self.stdout.write(f"Expert {email} already exists; nothing to do.")
@@ -44,6 +46,6 @@ class Command(BaseCommand):
                 name=options["name"],
                 skills=options["skills"],
             )
-        except ValidationError as exc:
-            raise validation_as_command_error(exc) from exc
+        except DomainError as exc:
+            raise CommandError(exc.detail) from exc
         self.stdout.write(self.style.SUCCESS(f"Created expert {expert.email} ({expert.pk})."))

@@ -1,4 +1,4 @@
-"""ORM calls from async code (the WebSocket consumer, its middleware, presence)."""
+"""ORM calls from async code: the WebSocket consumer, its handshake, presence, room sync."""
 
 from concurrent.futures import ThreadPoolExecutor
 

@@ -16,17 +16,20 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from uuid import UUID
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
-from rest_framework.fields import DateTimeField
 
-from accounts.models import Role, ServerProcess, SocketConnection, User
+from accounts.models import Role, User
+from chat.async_db import in_worker_thread
 from chat.groups import abroadcast, frame_event, user_group
-from config.async_db import in_worker_thread
+from chat.models import ServerProcess, SocketConnection
+from chat.protocol.server import PresenceFrame, presence_frame
+from chat.tasks import LoopTask
 from support.matching import expert_became_eligible
 from support.models import RequestStatus, SupportRequest
 
@@ -36,19 +39,12 @@ logger = logging.getLogger(__name__)
 PROCESS_ID = uuid.uuid4()
 
 
-def presence_frame(*, user_id: UUID | str, is_online: bool, last_seen_at: datetime | None) -> dict:
-    return {
-        "type": "presence",
-        "user_id": str(user_id),
-        "is_online": is_online,
-        "last_seen_at": DateTimeField().to_representation(last_seen_at) if last_seen_at else None,
-    }
-
-
-def presence_frame_of(*, user_id: UUID | str) -> dict | None:
+def presence_frame_of(*, user_id: UUID | str) -> PresenceFrame | None:
     """The user's current presence, as a `presence` frame (None if there is no such user)."""
     row = User.objects.filter(pk=user_id).values("is_online", "last_seen_at").first()
-    return row and presence_frame(user_id=user_id, **row)
+    if row is None:
+        return None
+    return presence_frame(user_id=str(user_id), **row)
 
 
 def presence_watchers(*, user_id: UUID | str) -> set[str]:
@@ -64,7 +60,7 @@ class PresenceChange:
     """A user went online or offline; `groups` are the watchers to tell."""
 
     user_id: str
-    frame: dict
+    frame: PresenceFrame
     groups: tuple[str, ...]
 
 
@@ -74,7 +70,7 @@ def _presence_change(
     watchers = presence_watchers(user_id=user_id)
     return PresenceChange(
         user_id=str(user_id),
-        frame=presence_frame(user_id=user_id, is_online=is_online, last_seen_at=last_seen_at),
+        frame=presence_frame(user_id=str(user_id), is_online=is_online, last_seen_at=last_seen_at),
         groups=tuple(user_group(watcher) for watcher in sorted(watchers)),
     )
 
@@ -103,18 +99,18 @@ def presence_connect(*, channel_name: str, user_id: UUID | str) -> PresenceChang
             before = _connect_locked(channel_name=channel_name, user_id=user_id, now=now)
     if before is None or before.was_online:
         return None
-    if before.role == Role.EXPERT:
-        transaction.on_commit(lambda: expert_became_eligible(expert_id=user_id), robust=True)
+    if before.is_expert:
+        transaction.on_commit(partial(expert_became_eligible, expert_id=user_id), robust=True)
     return _presence_change(user_id=user_id, is_online=True, last_seen_at=now)
 
 
 @dataclass(frozen=True)
 class _UserBefore:
     was_online: bool
-    role: str
+    is_expert: bool
 
 
-def _connect_locked(*, channel_name: str, user_id: UUID | str, now) -> _UserBefore | None:
+def _connect_locked(*, channel_name: str, user_id: UUID | str, now: datetime) -> _UserBefore | None:
     # Lock the user row first (connect, disconnect and sweep all do): the count of sockets and
     # the is_online flag then change together.
     user = User.objects.select_for_update().filter(pk=user_id).first()
@@ -125,7 +121,7 @@ def _connect_locked(*, channel_name: str, user_id: UUID | str, now) -> _UserBefo
         channel_name=channel_name, user=user, process_id=PROCESS_ID, connected_at=now
     )
     User.objects.filter(pk=user.pk).update(is_online=True, last_seen_at=now)
-    return _UserBefore(was_online=user.is_online, role=user.role)
+    return _UserBefore(was_online=user.is_online, is_expert=user.is_expert)
 
 
 # _connect_locked as one PostgreSQL statement, atomic by itself: the same lock (the user row
@@ -134,7 +130,7 @@ def _connect_locked(*, channel_name: str, user_id: UUID | str, now) -> _UserBefo
 _USERS = User._meta.db_table
 _CONNECT_SQL = f"""
 WITH locked AS (
-    SELECT id, is_online, role FROM {_USERS} WHERE id = %(user_id)s FOR UPDATE
+    SELECT id, is_online, role, is_staff FROM {_USERS} WHERE id = %(user_id)s FOR UPDATE
 ), process AS (
     INSERT INTO {ServerProcess._meta.db_table} (id, hostname, pid, started_at, heartbeat_at)
     SELECT %(process_id)s, %(hostname)s, %(pid)s, %(now)s, %(now)s FROM locked
@@ -145,12 +141,16 @@ WITH locked AS (
 ), online AS (
     UPDATE {_USERS} SET is_online = true, last_seen_at = %(now)s WHERE id IN (SELECT id FROM locked)
 )
-SELECT is_online, role FROM locked
+SELECT is_online, role = %(expert_role)s AND NOT is_staff FROM locked
 """
 
 
-def _connect_in_one_statement(*, channel_name: str, user_id: UUID | str, now) -> _UserBefore | None:
+def _connect_in_one_statement(
+    *, channel_name: str, user_id: UUID | str, now: datetime
+) -> _UserBefore | None:
     params = {
+        # The SQL form of User.is_expert.
+        "expert_role": Role.EXPERT.value,
         "user_id": UUID(str(user_id)),
         "process_id": PROCESS_ID,
         "hostname": socket.gethostname()[:255],
@@ -161,7 +161,7 @@ def _connect_in_one_statement(*, channel_name: str, user_id: UUID | str, now) ->
     with connection.cursor() as cursor:
         cursor.execute(_CONNECT_SQL, params)
         row = cursor.fetchone()
-    return None if row is None else _UserBefore(was_online=row[0], role=row[1])
+    return None if row is None else _UserBefore(was_online=row[0], is_expert=row[1])
 
 
 @transaction.atomic
@@ -227,50 +227,39 @@ def presence_sweep() -> list[PresenceChange]:
 
 
 # --- The process's heartbeat task -------------------------------------------------------------
-# Runs while this process holds sockets (it is started by the first one and stopped with the
-# last), in the event loop that serves them.
+class PresenceKeeper:
+    """The sockets this process holds, and the task that heart-beats for them (and sweeps the
+    processes that stopped). The task runs while the process holds sockets, in the event loop
+    that serves them."""
 
-_local_sockets: dict[str, str] = {}
-_heartbeat_task: asyncio.Task | None = None
+    def __init__(self) -> None:
+        self._local_sockets: dict[str, str] = {}
+        self._heartbeat = LoopTask("presence-heartbeat", self._heartbeat_forever)
 
+    async def socket_opened(self, *, channel_name: str, user_id: UUID | str) -> None:
+        change = await in_worker_thread(presence_connect)(
+            channel_name=channel_name, user_id=user_id
+        )
+        self._local_sockets[channel_name] = str(user_id)
+        self._heartbeat.ensure_running()
+        await announce([change] if change else [])
 
-async def socket_opened(*, channel_name: str, user_id: UUID | str) -> None:
-    change = await in_worker_thread(presence_connect)(channel_name=channel_name, user_id=user_id)
-    _local_sockets[channel_name] = str(user_id)
-    _ensure_heartbeat()
-    await announce([change] if change else [])
+    async def socket_closed(self, *, channel_name: str, user_id: UUID | str) -> None:
+        self._local_sockets.pop(channel_name, None)
+        change = await in_worker_thread(presence_disconnect)(
+            channel_name=channel_name, user_id=user_id
+        )
+        if not self._local_sockets:
+            self._heartbeat.stop()
+        await announce([change] if change else [])
 
-
-async def socket_closed(*, channel_name: str, user_id: UUID | str) -> None:
-    _local_sockets.pop(channel_name, None)
-    change = await in_worker_thread(presence_disconnect)(channel_name=channel_name, user_id=user_id)
-    if not _local_sockets:
-        _stop_heartbeat()
-    await announce([change] if change else [])
-
-
-def _ensure_heartbeat() -> None:
-    global _heartbeat_task
-    loop = asyncio.get_running_loop()
-    task = _heartbeat_task
-    if task is None or task.done() or task.get_loop() is not loop:
-        _heartbeat_task = loop.create_task(_heartbeat_forever(), name="presence-heartbeat")
-
-
-def _stop_heartbeat() -> None:
-    global _heartbeat_task
-    if _heartbeat_task is not None and not _heartbeat_task.done():
-        _heartbeat_task.cancel()
-    _heartbeat_task = None
-
-
-async def _heartbeat_forever() -> None:
-    interval = max(settings.PRESENCE_TIMEOUT / 3, 0.1)
-    while True:
-        try:
-            await in_worker_thread(process_heartbeat)(sockets=dict(_local_sockets))
-            await announce(await in_worker_thread(presence_sweep)())
-        except Exception:
-            # The database may be briefly unreachable; the next beat tries again.
-            logger.exception("presence heartbeat failed")
-        await asyncio.sleep(interval)
+    async def _heartbeat_forever(self) -> None:
+        interval = max(settings.PRESENCE_TIMEOUT / 3, 0.1)
+        while True:
+            try:
+                await in_worker_thread(process_heartbeat)(sockets=dict(self._local_sockets))
+                await announce(await in_worker_thread(presence_sweep)())
+            except Exception:
+                # The database may be briefly unreachable; the next beat tries again.
+                logger.exception("presence heartbeat failed")
+            await asyncio.sleep(interval)

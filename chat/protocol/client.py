@@ -1,0 +1,217 @@
+"""Every frame a client may send, one frozen dataclass per type, and `parse_frame`.
+
+Everything a client can get wrong is caught here and becomes a `FrameError` (an `error` frame,
+the socket stays open), so the consumer only ever sees well-formed frames. The Node service's
+spellings (`requestId`, `Send-message`, camelCase fields) are accepted as aliases.
+"""
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+from uuid import UUID
+
+from chat.models import CLIENT_ID_MAX_CHARS, MESSAGE_MAX_CHARS
+from chat.protocol.server import ErrorCode, Ref
+
+REF_MAX_CHARS = 64
+
+
+class FrameError(Exception):
+    """A client frame that cannot be acted on; becomes an `error` frame, the socket stays open."""
+
+    def __init__(
+        self, code: ErrorCode, detail: str, *, ref: Ref = None, request_id: str | None = None
+    ) -> None:
+        super().__init__(detail)
+        self.code: ErrorCode = code
+        self.detail = detail
+        self.ref = ref
+        self.request_id = request_id
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ClientFrame:
+    type: ClassVar[str]
+    # Any string or number; the answer to this frame (ack or error) echoes it.
+    ref: Ref = None
+
+    @property
+    def room(self) -> str | None:
+        """The request the frame is about, if any (errors about the frame name it)."""
+        return None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RoomFrame(ClientFrame):
+    request_id: str  # canonical UUID string
+
+    @property
+    def room(self) -> str | None:
+        return self.request_id
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class JoinRequest(RoomFrame):
+    """Join the request's room (requester or assigned expert, request ACTIVE). With
+    `after_seq`, every later message is replayed first. Answered with `joined`."""
+
+    type: ClassVar[str] = "join-request"
+    after_seq: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LeaveRequest(RoomFrame):
+    """Leave the request's room. Answered with `left`."""
+
+    type: ClassVar[str] = "leave-request"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SendMessage(RoomFrame):
+    """Post a message in a joined room: stored, then broadcast (the sender's copy is its ack).
+    A repeated `client_id` stores nothing and is answered with the original message."""
+
+    type: ClassVar[str] = "send-message"
+    content: str  # trimmed, 1..MESSAGE_MAX_CHARS characters
+    client_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Typing(RoomFrame):
+    """Tell the others in a joined room that the user is (not) typing. Not answered."""
+
+    type: ClassVar[str] = "typing"
+    is_typing: bool
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Authenticate(ClientFrame):
+    """Extend the socket's life with a fresh access token. Answered with `authenticated`."""
+
+    type: ClassVar[str] = "authenticate"
+    token: str
+
+
+CLIENT_FRAMES: tuple[type[ClientFrame], ...] = (
+    JoinRequest,
+    LeaveRequest,
+    SendMessage,
+    Typing,
+    Authenticate,
+)
+
+# Frame types of the Node service, kept so its clients port without changes.
+TYPE_ALIASES = {"Send-message": SendMessage.type}
+
+
+def parse_frame(text: str) -> ClientFrame:
+    """Parse one text frame. Raises FrameError with `invalid_payload` or `unknown_type`."""
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise FrameError("invalid_payload", "Frame is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise FrameError("invalid_payload", "Frame must be a JSON object.")
+    ref = _ref(data)
+    frame_type = data.get("type")
+    if not isinstance(frame_type, str) or not frame_type:
+        raise FrameError("invalid_payload", "Field 'type' is required.", ref=ref)
+    frame_type = TYPE_ALIASES.get(frame_type, frame_type)
+    parser = _PARSERS.get(frame_type)
+    if parser is None:
+        raise FrameError("unknown_type", f"Unknown frame type '{frame_type[:40]}'.", ref=ref)
+    return parser(data, ref)
+
+
+def _ref(data: dict[str, Any]) -> Ref:
+    ref = data.get("ref")
+    if ref is None:
+        return None
+    if isinstance(ref, bool) or not isinstance(ref, str | int | float):
+        raise FrameError("invalid_payload", "Field 'ref' must be a string or a number.")
+    if isinstance(ref, str) and len(ref) > REF_MAX_CHARS:
+        raise FrameError("invalid_payload", f"Field 'ref' is over {REF_MAX_CHARS} characters.")
+    return ref
+
+
+def _request_id(data: dict[str, Any], ref: Ref) -> str:
+    value = data.get("request_id", data.get("requestId"))
+    if value is None:
+        raise FrameError("invalid_payload", "Field 'request_id' is required.", ref=ref)
+    try:
+        if not isinstance(value, str):
+            raise ValueError(value)
+        return str(UUID(value))
+    except ValueError:
+        raise FrameError("invalid_payload", "Field 'request_id' must be a UUID.", ref=ref) from None
+
+
+def _join(data: dict[str, Any], ref: Ref) -> JoinRequest:
+    request_id = _request_id(data, ref)
+    after_seq = data.get("after_seq", data.get("afterSeq"))
+    if after_seq is not None and (
+        isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0
+    ):
+        raise FrameError(
+            "invalid_payload",
+            "Field 'after_seq' must be a non-negative integer.",
+            ref=ref,
+            request_id=request_id,
+        )
+    return JoinRequest(ref=ref, request_id=request_id, after_seq=after_seq)
+
+
+def _leave(data: dict[str, Any], ref: Ref) -> LeaveRequest:
+    return LeaveRequest(ref=ref, request_id=_request_id(data, ref))
+
+
+def _send(data: dict[str, Any], ref: Ref) -> SendMessage:
+    request_id = _request_id(data, ref)
+
+    def invalid(detail: str) -> FrameError:
+        return FrameError("invalid_payload", detail, ref=ref, request_id=request_id)
+
+    content = data.get("content")
+    if not isinstance(content, str):
+        raise invalid("Field 'content' is required and must be a string.")
+    content = content.strip()
+    if not content:
+        raise invalid("Field 'content' must not be blank.")
+    if len(content) > MESSAGE_MAX_CHARS:
+        raise invalid(f"Field 'content' is over {MESSAGE_MAX_CHARS} characters.")
+    client_id = data.get("client_id", data.get("clientId"))
+    if client_id is not None and (
+        not isinstance(client_id, str) or not client_id or len(client_id) > CLIENT_ID_MAX_CHARS
+    ):
+        raise invalid(f"Field 'client_id' must be a string of 1-{CLIENT_ID_MAX_CHARS} characters.")
+    return SendMessage(ref=ref, request_id=request_id, content=content, client_id=client_id)
+
+
+def _typing(data: dict[str, Any], ref: Ref) -> Typing:
+    request_id = _request_id(data, ref)
+    is_typing = data.get("is_typing", data.get("isTyping"))
+    if not isinstance(is_typing, bool):
+        raise FrameError(
+            "invalid_payload",
+            "Field 'is_typing' must be true or false.",
+            ref=ref,
+            request_id=request_id,
+        )
+    return Typing(ref=ref, request_id=request_id, is_typing=is_typing)
+
+
+def _authenticate(data: dict[str, Any], ref: Ref) -> Authenticate:
+    token = data.get("token")
+    if not isinstance(token, str) or not token:
+        raise FrameError("invalid_payload", "Field 'token' is required.", ref=ref)
+    return Authenticate(ref=ref, token=token)
+
+
+_PARSERS: dict[str, Callable[[dict[str, Any], Ref], ClientFrame]] = {
+    JoinRequest.type: _join,
+    LeaveRequest.type: _leave,
+    SendMessage.type: _send,
+    Typing.type: _typing,
+    Authenticate.type: _authenticate,
+}

@@ -1,0 +1,241 @@
+"""Every frame the server sends, one TypedDict per type, and the one function that builds each.
+
+TypedDicts are plain dicts at run time, so frames go straight to `json.dumps` on the hottest path
+while mypy checks every field. A frame that answers a client frame carries that frame's `ref`.
+"""
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, Literal, NotRequired, TypedDict, TypeVar, cast
+
+from rest_framework.fields import DateTimeField
+
+from core.errors import DomainError
+
+# A client's correlation value, echoed on the answer to its frame.
+Ref = str | int | float | None
+
+# The `code` of an `error` frame.
+ErrorCode = Literal[
+    "access_denied",
+    "not_found",
+    "not_active",
+    "not_joined",
+    "invalid_payload",
+    "rate_limited",
+    "unknown_type",
+    "server_error",
+]
+
+
+# --- Objects carried by frames --------------------------------------------------------------------
+class SenderData(TypedDict):
+    id: str
+    name: str
+    role: str
+
+
+class MessageData(TypedDict):
+    """A stored chat message: the same object as the REST API's message."""
+
+    id: int
+    request_id: str
+    seq: int
+    sender: SenderData
+    content: str
+    client_id: str | None
+    created_at: str
+
+
+class PersonData(TypedDict):
+    id: str
+    name: str
+
+
+class RequestData(TypedDict):
+    """A support request: the same object as the REST API's request."""
+
+    id: str
+    title: str
+    description: str
+    skill: str | None
+    status: str
+    user: PersonData
+    expert: PersonData | None
+    created_at: str
+    accepted_at: str | None
+    closed_at: str | None
+    last_seq: int
+
+
+# --- Frames -------------------------------------------------------------------------------------
+class JoinedFrame(TypedDict):
+    """The answer to `join-request`: the room is joined; `last_seq` is the newest message the
+    socket has been given (after any replay)."""
+
+    type: Literal["joined"]
+    request_id: str
+    last_seq: int
+    ref: NotRequired[Ref]
+
+
+class LeftFrame(TypedDict):
+    """The answer to `leave-request`."""
+
+    type: Literal["left"]
+    request_id: str
+    ref: NotRequired[Ref]
+
+
+class NewMessageFrame(TypedDict):
+    """A message stored in a joined room, to everyone in it; to the sender it is the ack of its
+    `send-message` (with that frame's `ref`)."""
+
+    type: Literal["new-message"]
+    message: MessageData
+    ref: NotRequired[Ref]
+
+
+class TypingFrame(TypedDict):
+    """Another participant of a joined room started or stopped typing."""
+
+    type: Literal["typing"]
+    request_id: str
+    user_id: str
+    is_typing: bool
+
+
+class RequestUpdatedFrame(TypedDict):
+    """A request the user takes part in (or whose room the socket joined) changed status."""
+
+    type: Literal["request-updated"]
+    request: RequestData
+
+
+class RequestQueuedFrame(TypedDict):
+    """To online, available experts who could take it: a request is waiting."""
+
+    type: Literal["request-queued"]
+    request: RequestData
+
+
+class RequestTakenFrame(TypedDict):
+    """To the experts who were told it was queued: the request is gone from the queue."""
+
+    type: Literal["request-taken"]
+    request_id: str
+
+
+class PresenceFrame(TypedDict):
+    """The other participant of an ACTIVE request came online or went offline; also sent on
+    joining a room, with their current state."""
+
+    type: Literal["presence"]
+    user_id: str
+    is_online: bool
+    last_seen_at: str | None
+
+
+class AuthenticatedFrame(TypedDict):
+    """The answer to `authenticate`: the socket now lives until `exp` (Unix time)."""
+
+    type: Literal["authenticated"]
+    exp: int
+    ref: NotRequired[Ref]
+
+
+class ErrorFrame(TypedDict):
+    """A client frame could not be acted on; the socket stays open."""
+
+    type: Literal["error"]
+    code: ErrorCode
+    detail: str
+    request_id: NotRequired[str]
+    ref: NotRequired[Ref]
+
+
+ServerFrame = (
+    JoinedFrame
+    | LeftFrame
+    | NewMessageFrame
+    | TypingFrame
+    | RequestUpdatedFrame
+    | RequestQueuedFrame
+    | RequestTakenFrame
+    | PresenceFrame
+    | AuthenticatedFrame
+    | ErrorFrame
+)
+
+F = TypeVar("F", bound=Mapping[str, Any])
+
+
+def _answering(frame: F, ref: Ref) -> F:
+    """The answer to a client frame echoes that frame's `ref`."""
+    if ref is not None:
+        cast(dict[str, Any], frame)["ref"] = ref
+    return frame
+
+
+def joined_frame(*, request_id: str, last_seq: int, ref: Ref = None) -> JoinedFrame:
+    return _answering(JoinedFrame(type="joined", request_id=request_id, last_seq=last_seq), ref)
+
+
+def left_frame(*, request_id: str, ref: Ref = None) -> LeftFrame:
+    return _answering(LeftFrame(type="left", request_id=request_id), ref)
+
+
+def new_message_frame(message: MessageData, *, ref: Ref = None) -> NewMessageFrame:
+    return _answering(NewMessageFrame(type="new-message", message=message), ref)
+
+
+def typing_frame(*, request_id: str, user_id: str, is_typing: bool) -> TypingFrame:
+    return TypingFrame(type="typing", request_id=request_id, user_id=user_id, is_typing=is_typing)
+
+
+def request_updated_frame(request: RequestData) -> RequestUpdatedFrame:
+    return RequestUpdatedFrame(type="request-updated", request=request)
+
+
+def request_queued_frame(request: RequestData) -> RequestQueuedFrame:
+    return RequestQueuedFrame(type="request-queued", request=request)
+
+
+def request_taken_frame(*, request_id: str) -> RequestTakenFrame:
+    return RequestTakenFrame(type="request-taken", request_id=request_id)
+
+
+_TIMESTAMP = DateTimeField()
+
+
+def presence_frame(
+    *, user_id: str, is_online: bool, last_seen_at: datetime | None
+) -> PresenceFrame:
+    return PresenceFrame(
+        type="presence",
+        user_id=user_id,
+        is_online=is_online,
+        last_seen_at=_TIMESTAMP.to_representation(last_seen_at) if last_seen_at else None,
+    )
+
+
+def authenticated_frame(*, exp: int, ref: Ref = None) -> AuthenticatedFrame:
+    return _answering(AuthenticatedFrame(type="authenticated", exp=exp), ref)
+
+
+def error_frame(
+    code: ErrorCode, detail: str, *, ref: Ref = None, request_id: str | None = None
+) -> ErrorFrame:
+    frame = ErrorFrame(type="error", code=code, detail=detail)
+    if request_id is not None:
+        frame["request_id"] = request_id
+    return _answering(frame, ref)
+
+
+def error_code_for(exc: DomainError) -> ErrorCode:
+    """The one place domain errors become socket error codes. In chat, a plain Conflict is
+    always about the request's state, which the protocol calls not_active."""
+    code = {"conflict": "not_active"}.get(exc.code, exc.code)
+    if code in ("access_denied", "not_found", "not_active", "invalid_payload", "rate_limited"):
+        return cast(ErrorCode, code)
+    return "invalid_payload"
