@@ -65,9 +65,11 @@ SUMMARY_KEYS = {"scenario", "server", "workers", "url", "server_env", "phases", 
 def render(report: dict) -> str:
     integrity = report["integrity"]
     lines = [
-        f"== {report['scenario']}  server={report['server'] or 'external'}  "
-        f"workers={report['workers'] or 'external'}  "
-        f"{'OK' if report['ok'] else 'FAILED'}",
+        (
+            f"== {report['scenario']}  server={report['server'] or 'external'}  "
+            f"workers={report['workers'] or 'external'}  "
+            f"{'OK' if report['ok'] else 'FAILED'}"
+        ),
         "  ".join(name.rjust(width) for name, width in COLUMNS),
     ]
     for phase in report["phases"]:

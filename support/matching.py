@@ -23,11 +23,6 @@ from support.selectors import active_request_count, eligible_experts
 MATCH_ATTEMPTS = 5
 
 
-class _NoLongerEligible(Exception):
-    """Raised inside a savepoint to roll it back, which also releases the candidate's row lock,
-    so one matching run never holds more than one expert's lock at a time."""
-
-
 @transaction.atomic
 def match_request(*, request_id: UUID) -> SupportRequest | None:
     """Give a waiting request to the best eligible expert. Returns the request as it now stands
@@ -36,21 +31,21 @@ def match_request(*, request_id: UUID) -> SupportRequest | None:
     if request is None or request.status != RequestStatus.REQUESTED:
         return request
     for candidate in eligible_experts(skill_id=request.skill_id)[:MATCH_ATTEMPTS]:
-        try:
-            with transaction.atomic():
-                profile = lock_expert_profile(expert_id=candidate.user_id)
-                # The ranking was read without locks; re-check it now that nobody else can
-                # assign to this expert until we commit.
-                if not (
-                    profile
-                    and is_matchable(profile)
-                    and has_skill_for(profile, skill_id=request.skill_id)
-                    and has_free_slot(profile)
-                ):
-                    raise _NoLongerEligible
-                assigned = assign_locked(request_id=request.pk, profile=profile)
-        except _NoLongerEligible:
-            continue
+        # One savepoint per candidate: rolling it back releases the candidate's row lock, so
+        # one matching run never holds more than one expert's lock at a time.
+        with transaction.atomic():
+            profile = lock_expert_profile(expert_id=candidate.user_id)
+            # The ranking was read without locks; re-check it now that nobody else can assign
+            # to this expert until we commit.
+            if not (
+                profile
+                and is_matchable(profile)
+                and has_skill_for(profile, skill_id=request.skill_id)
+                and has_free_slot(profile)
+            ):
+                transaction.set_rollback(True)
+                continue
+            assigned = assign_locked(request_id=request.pk, profile=profile)
         # None: another expert took it or it was cancelled meanwhile; either way it is settled.
         return assigned or load_request(request.pk)
     return load_request(request.pk)

@@ -16,7 +16,7 @@ def run_at_once(calls: list[Callable[[], object]]) -> list[object]:
         try:
             barrier.wait(timeout=30)
             results[index] = call()
-        except Exception as exc:  # reported to the test, which asserts on it
+        except Exception as exc:  # noqa: BLE001 - reported to the test, which asserts on it
             results[index] = exc
         finally:
             connection.close()

@@ -136,7 +136,7 @@ class ChatConsumer(LayerResilientConsumer):
         for group in self.layer_groups():
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - the groups expire on their own
                 logger.warning("channel layer group_discard failed (%s)", exc)
         self.delivery.forget_all()
         await self.hub.presence.socket_closed(channel_name=self.channel_name, user_id=self.user.pk)
@@ -154,7 +154,7 @@ class ChatConsumer(LayerResilientConsumer):
     async def _close_when_token_expires(self) -> None:
         leeway = token_leeway().total_seconds()
         # Re-read the deadline after each sleep: `authenticate` may have pushed it back.
-        while (remaining := self.token_exp + leeway - time.time()) > 0:
+        while (remaining := self.token_exp + leeway - time.time()) > 0:  # noqa: ASYNC110
             await asyncio.sleep(remaining)
         await self.close(code=CLOSE_TOKEN_EXPIRED)
 
@@ -174,32 +174,34 @@ class ChatConsumer(LayerResilientConsumer):
             await self.close(code=CLOSE_MESSAGE_TOO_BIG)
             return
         try:
-            frame = parse_frame(text_data)
-            if isinstance(frame, Typing) and not self.typing_bucket.take():
-                return  # typing indicators are hints: a flood of them is thinned silently
-            if isinstance(frame, SendMessage) and not self.messages_bucket.take():
-                raise FrameError(
-                    "rate_limited",
-                    f"More than {settings.WS_MESSAGE_RATE:g} messages a second; "
-                    "nothing was stored.",
-                    ref=frame.ref,
-                    request_id=frame.room,
-                )
-            try:
-                self.pending.put_nowait(frame)
-            except asyncio.QueueFull:
-                if isinstance(frame, Typing):
-                    return
-                raise FrameError(
-                    "rate_limited",
-                    "Too many frames waiting to be processed; nothing was done. Slow down.",
-                    ref=frame.ref,
-                    request_id=frame.room,
-                ) from None
+            self._admit(parse_frame(text_data))
         except FrameError as exc:
             await self.send_frame(
                 error_frame(exc.code, exc.detail, ref=exc.ref, request_id=exc.request_id)
             )
+
+    def _admit(self, frame: ClientFrame) -> None:
+        """Queue the frame, within the rate limits and the queue's bound (FrameError if not)."""
+        if isinstance(frame, Typing):
+            # Typing indicators are hints: a flood of them is thinned silently.
+            if self.typing_bucket.take() and not self.pending.full():
+                self.pending.put_nowait(frame)
+            return
+        if isinstance(frame, SendMessage) and not self.messages_bucket.take():
+            raise FrameError(
+                "rate_limited",
+                f"More than {settings.WS_MESSAGE_RATE:g} messages a second; nothing was stored.",
+                ref=frame.ref,
+                request_id=frame.room,
+            )
+        if self.pending.full():
+            raise FrameError(
+                "rate_limited",
+                "Too many frames waiting to be processed; nothing was done. Slow down.",
+                ref=frame.ref,
+                request_id=frame.room,
+            )
+        self.pending.put_nowait(frame)
 
     async def _work_forever(self) -> None:
         """Act on queued frames one at a time, in the order they came."""

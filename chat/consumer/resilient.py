@@ -69,7 +69,7 @@ class LayerResilientConsumer(AsyncWebsocketConsumer):
                         await self.channel_layer.group_add(group, self.channel_name)
                     recovering = False
                 return await self.channel_layer.receive(self.channel_name)
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any failure of the layer is retried
                 logger.warning("channel layer receive failed (%s); retrying in %.2fs", exc, delay)
                 recovering = True
                 await asyncio.sleep(delay)

@@ -139,12 +139,13 @@ def _request_id(data: dict[str, Any], ref: Ref) -> str:
     value = data.get("request_id", data.get("requestId"))
     if value is None:
         raise FrameError("invalid_payload", "Field 'request_id' is required.", ref=ref)
+    not_a_uuid = FrameError("invalid_payload", "Field 'request_id' must be a UUID.", ref=ref)
+    if not isinstance(value, str):
+        raise not_a_uuid
     try:
-        if not isinstance(value, str):
-            raise ValueError(value)
         return str(UUID(value))
     except ValueError:
-        raise FrameError("invalid_payload", "Field 'request_id' must be a UUID.", ref=ref) from None
+        raise not_a_uuid from None
 
 
 def _join(data: dict[str, Any], ref: Ref) -> JoinRequest:

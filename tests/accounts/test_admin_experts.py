@@ -81,7 +81,7 @@ def test_anonymous_callers_get_401(api_client):
 
 
 @pytest.mark.parametrize(
-    "change, field",
+    ("change", "field"),
     [
         ({"email": "not-an-email"}, "email"),
         ({"password": "password"}, "password"),

@@ -138,7 +138,7 @@ def test_changing_skills_while_available_hands_the_expert_to_matching(eligibilit
 
 
 @pytest.mark.parametrize(
-    "available, body",
+    ("available", "body"),
     [
         (True, {"bio": "Just the bio"}),
         (True, {"is_available": True}),

@@ -19,7 +19,8 @@ def test_registration_creates_a_customer_and_returns_working_tokens(api_client):
     assert body["user"]["name"] == "Ada Lovelace"
     assert body["user"]["role"] == "USER"
     assert body["user"]["expert"] is None
-    assert body["access"] and body["refresh"]
+    assert body["access"]
+    assert body["refresh"]
     api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {body['access']}")
     assert api_client.get("/api/me/").json()["id"] == body["user"]["id"]
 

@@ -26,6 +26,7 @@ def _python(*args: str, **env: str) -> subprocess.CompletedProcess:
         [sys.executable, *args],
         cwd=PROJECT,
         env={**clean, **env},
+        check=False,
         capture_output=True,
         text=True,
         timeout=60,

@@ -20,7 +20,7 @@ async def still_open(socket) -> None:
 
 
 @pytest.mark.parametrize(
-    "text, code",
+    ("text", "code"),
     [
         ("{not json", "invalid_payload"),
         ("[1, 2]", "invalid_payload"),

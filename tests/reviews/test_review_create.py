@@ -47,7 +47,7 @@ def test_requester_reviews_a_closed_request(closed):
         "created_at",
     }
     profile = ExpertProfile.objects.get(user=closed.expert)
-    assert (profile.rating_sum, profile.rating_count, profile.rating_avg) == (4, 1, Decimal("4"))
+    assert (profile.rating_sum, profile.rating_count, profile.rating_avg) == (4, 1, Decimal(4))
 
 
 def test_comment_is_optional(closed):
@@ -76,7 +76,7 @@ def test_second_review_of_the_same_request_is_a_conflict(closed):
     assert client.post(_review_url(closed.pk), {"rating": 5}, format="json").status_code == 201
     assert client.post(_review_url(closed.pk), {"rating": 1}, format="json").status_code == 409
     profile = ExpertProfile.objects.get(user=closed.expert)
-    assert (profile.rating_count, profile.rating_avg) == (1, Decimal("5"))
+    assert (profile.rating_count, profile.rating_avg) == (1, Decimal(5))
 
 
 def test_reviewing_an_active_request_is_a_conflict():

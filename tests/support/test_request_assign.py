@@ -58,7 +58,7 @@ def test_assigning_an_active_request_again_is_a_conflict(admin_client, expert):
 
 
 @pytest.mark.parametrize(
-    "expert_id", [lambda: UserFactory().pk, lambda: uuid.uuid4(), lambda: "nope", lambda: None]
+    "expert_id", [lambda: UserFactory().pk, uuid.uuid4, lambda: "nope", lambda: None]
 )
 def test_assigning_to_a_non_expert_or_unknown_id_is_a_field_error(admin_client, expert_id):
     waiting = SupportRequestFactory()

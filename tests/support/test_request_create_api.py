@@ -69,7 +69,7 @@ def test_unknown_skill_is_a_field_error(user_client):
 
 
 @pytest.mark.parametrize(
-    "body, field",
+    ("body", "field"),
     [
         ({}, "title"),
         ({"title": ""}, "title"),
