@@ -1,20 +1,11 @@
 import uuid
 
 import pytest
-from django.conf import settings
 from django.db import connection
 from rest_framework.test import APIClient
-from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import AdminFactory, ExpertFactory, UserFactory
-
-requires_postgres = pytest.mark.skipif(
-    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql",
-    reason="needs PostgreSQL (set DATABASE_URL): row locks and real concurrent transactions",
-)
-requires_redis = pytest.mark.skipif(
-    not settings.REDIS_URL, reason="needs Redis (set REDIS_URL) shared by several processes"
-)
+from tests.helpers.api import client_for
 
 
 @pytest.fixture(scope="session")
@@ -44,16 +35,6 @@ def _fresh_cache(settings):
     cache["KEY_PREFIX"] = f"{settings.REDIS_PREFIX}:test:{uuid.uuid4().hex}"
     cache.setdefault("LOCATION", cache["KEY_PREFIX"])
     settings.CACHES = {"default": cache}
-
-
-def access_token_for(user) -> str:
-    return str(RefreshToken.for_user(user).access_token)
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access_token_for(user)}")
-    return client
 
 
 @pytest.fixture

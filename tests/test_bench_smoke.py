@@ -9,7 +9,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-from tests.conftest import requires_postgres, requires_redis
+from tests.helpers.markers import requires_postgres, requires_redis
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 

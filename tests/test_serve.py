@@ -19,8 +19,9 @@ from django.conf import settings
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from tests.conftest import access_token_for, requires_postgres, requires_redis
 from tests.factories import UserFactory
+from tests.helpers.api import access_token_for
+from tests.helpers.markers import requires_postgres, requires_redis
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 30

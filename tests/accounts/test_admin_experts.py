@@ -2,8 +2,8 @@ import pytest
 
 from accounts.models import Role, Skill, User
 from support.models import ExpertProfile
-from tests.conftest import client_for
 from tests.factories import SkillFactory, UserFactory
+from tests.helpers.api import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -2,9 +2,9 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
-from tests.concurrency import run_at_once
-from tests.conftest import requires_postgres
 from tests.factories import TEST_PASSWORD, UserFactory
+from tests.helpers.concurrency import run_at_once
+from tests.helpers.markers import requires_postgres
 
 URL = "/api/auth/login/"
 

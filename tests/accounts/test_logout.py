@@ -1,8 +1,8 @@
 import pytest
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from tests.conftest import client_for
 from tests.factories import UserFactory
+from tests.helpers.api import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 import pytest
 
-from tests.conftest import client_for
 from tests.factories import ExpertFactory, SkillFactory
+from tests.helpers.api import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -3,8 +3,8 @@ import pytest
 from accounts.models import User
 from support import services
 from support.models import ExpertProfile
-from tests.conftest import client_for
 from tests.factories import ExpertFactory, SkillFactory
+from tests.helpers.api import client_for
 
 pytestmark = pytest.mark.django_db
 

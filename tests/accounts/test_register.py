@@ -1,8 +1,8 @@
 import pytest
 
 from accounts.models import Role, User
-from tests.conftest import client_for
 from tests.factories import UserFactory
+from tests.helpers.api import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.conf import settings
 
-from tests.chat.helpers import WAIT, ask, connected
+from tests.helpers.sockets import WAIT, ask, connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

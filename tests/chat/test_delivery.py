@@ -15,9 +15,9 @@ from chat.groups import EVENT_MESSAGE, request_group
 from chat.models import Message
 from chat.serializers import message_data
 from support.models import SupportRequest
-from tests.chat.helpers import WAIT, ask, drain, joined, receive_until
-from tests.conftest import requires_redis
-from tests.redis_connections import drop_redis_connections
+from tests.helpers.markers import requires_redis
+from tests.helpers.redis_connections import drop_redis_connections
+from tests.helpers.sockets import WAIT, ask, drain, joined, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -6,9 +6,9 @@ import pytest
 from channels.db import database_sync_to_async
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from tests.chat.helpers import WAIT, communicator
-from tests.conftest import access_token_for
 from tests.factories import UserFactory
+from tests.helpers.api import access_token_for
+from tests.helpers.sockets import WAIT, communicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

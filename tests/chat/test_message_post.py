@@ -9,9 +9,9 @@ from chat.serializers import MessageSerializer, message_data
 from chat.services import message_post
 from core.errors import NotActive, NotAllowed, NotFound
 from support.models import RequestStatus
-from tests.concurrency import run_at_once
-from tests.conftest import requires_postgres
 from tests.factories import ActiveRequestFactory, AdminFactory, MessageFactory, UserFactory
+from tests.helpers.concurrency import run_at_once
+from tests.helpers.markers import requires_postgres
 
 
 @requires_postgres

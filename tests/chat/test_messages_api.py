@@ -6,8 +6,8 @@ from django.urls import reverse
 from chat.models import Message
 from chat.services import message_post
 from support.models import RequestStatus
-from tests.conftest import client_for
 from tests.factories import ActiveRequestFactory, AdminFactory, UserFactory
+from tests.helpers.api import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 from accounts.models import User
 from chat.models import ServerProcess, SocketConnection
 from chat.presence import presence_connect, presence_sweep
-from tests.chat.helpers import connected, receive_until
+from tests.helpers.sockets import connected, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,7 +5,7 @@ import pytest
 from channels.db import database_sync_to_async
 
 from support.services import request_close
-from tests.chat.helpers import drain, joined
+from tests.helpers.sockets import drain, joined
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

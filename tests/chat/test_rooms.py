@@ -5,8 +5,8 @@ from channels.db import database_sync_to_async
 
 from chat.services import message_post
 from support.models import RequestStatus
-from tests.chat.helpers import ask, connected, drain, joined, receive_until
 from tests.factories import ActiveRequestFactory, AdminFactory, SupportRequestFactory, UserFactory
+from tests.helpers.sockets import ask, connected, drain, joined, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -5,7 +5,7 @@ from channels.db import database_sync_to_async
 from django.test import override_settings
 
 from chat.models import Message
-from tests.chat.helpers import ask, connected, drain, joined, receive_until
+from tests.helpers.sockets import ask, connected, drain, joined, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

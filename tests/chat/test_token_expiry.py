@@ -8,9 +8,9 @@ from channels.db import database_sync_to_async
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from chat.middleware import token_leeway
-from tests.chat.helpers import WAIT, ask, communicator
-from tests.conftest import access_token_for
 from tests.factories import UserFactory
+from tests.helpers.api import access_token_for
+from tests.helpers.sockets import WAIT, ask, communicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,7 +3,7 @@
 import pytest
 
 from chat.models import Message
-from tests.chat.helpers import WAIT, ask, connected, drain, joined, receive_until
+from tests.helpers.sockets import WAIT, ask, connected, drain, joined, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -13,8 +13,8 @@ from asgiref.sync import sync_to_async
 from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
 
-from tests.conftest import requires_postgres, requires_redis
 from tests.factories import ActiveRequestFactory
+from tests.helpers.markers import requires_postgres, requires_redis
 
 # Every end-to-end module starts with `pytestmark = E2E`.
 E2E = [

@@ -5,7 +5,7 @@ import asyncio
 
 from tests.e2e.client import Socket
 from tests.e2e.scenario import E2E, Pair, active_pair, active_pairs, in_db
-from tests.redis_connections import drop_redis_connections
+from tests.helpers.redis_connections import drop_redis_connections
 
 pytestmark = E2E
 

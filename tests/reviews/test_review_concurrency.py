@@ -6,9 +6,10 @@ from core.errors import Conflict
 from reviews.models import Review
 from reviews.services import review_create
 from support.models import ExpertProfile, RequestStatus
-from tests.concurrency import run_at_once
-from tests.conftest import client_for, requires_postgres
 from tests.factories import ActiveRequestFactory, ExpertFactory
+from tests.helpers.api import client_for
+from tests.helpers.concurrency import run_at_once
+from tests.helpers.markers import requires_postgres
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 

@@ -5,7 +5,6 @@ import pytest
 
 from reviews.models import Review
 from support.models import ExpertProfile, RequestStatus
-from tests.conftest import client_for
 from tests.factories import (
     ActiveRequestFactory,
     AdminFactory,
@@ -13,6 +12,7 @@ from tests.factories import (
     SupportRequestFactory,
     UserFactory,
 )
+from tests.helpers.api import client_for
 
 pytestmark = pytest.mark.django_db
 

@@ -1,6 +1,5 @@
 import pytest
 
-from tests.conftest import client_for
 from tests.factories import (
     ActiveRequestFactory,
     ExpertFactory,
@@ -8,6 +7,7 @@ from tests.factories import (
     ReviewFactory,
     SupportRequestFactory,
 )
+from tests.helpers.api import client_for
 
 pytestmark = pytest.mark.django_db
 

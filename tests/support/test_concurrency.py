@@ -7,10 +7,11 @@ from core.errors import Conflict
 from support.matching import expert_became_eligible, match_request
 from support.models import RequestStatus, SupportRequest
 from support.services import request_accept, request_assign
-from tests.concurrency import run_at_once
-from tests.conftest import client_for, requires_postgres
 from tests.factories import AdminFactory, ExpertFactory, SupportRequestFactory
-from tests.support.helpers import online_expert, url
+from tests.helpers.api import client_for
+from tests.helpers.concurrency import run_at_once
+from tests.helpers.markers import requires_postgres
+from tests.helpers.requests import online_expert, url
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,7 @@ from support.matching import expert_became_eligible, match_request
 from support.models import ExpertProfile, RequestStatus, SupportRequest
 from support.services import request_close
 from tests.factories import ActiveRequestFactory, ExpertFactory, SkillFactory, SupportRequestFactory
-from tests.support.helpers import online_expert
+from tests.helpers.requests import online_expert
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from support.models import RequestStatus, SupportRequest
 from support.serializers import SupportRequestSerializer, request_as_json
 from support.services import request_accept, request_cancel, request_close, request_create
 from tests.factories import ActiveRequestFactory, ExpertFactory, SkillFactory, UserFactory
-from tests.support.helpers import online_expert
+from tests.helpers.requests import online_expert
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -3,14 +3,14 @@ import uuid
 import pytest
 
 from support.models import RequestStatus, SupportRequest
-from tests.conftest import client_for
 from tests.factories import (
     ActiveRequestFactory,
     ExpertFactory,
     SkillFactory,
     SupportRequestFactory,
 )
-from tests.support.helpers import url
+from tests.helpers.api import client_for
+from tests.helpers.requests import url
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,6 @@ import uuid
 import pytest
 
 from support.models import RequestStatus
-from tests.conftest import client_for
 from tests.factories import (
     ActiveRequestFactory,
     ExpertFactory,
@@ -11,7 +10,8 @@ from tests.factories import (
     SupportRequestFactory,
     UserFactory,
 )
-from tests.support.helpers import url
+from tests.helpers.api import client_for
+from tests.helpers.requests import url
 
 pytestmark = pytest.mark.django_db
 

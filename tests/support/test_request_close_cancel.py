@@ -3,9 +3,9 @@ import uuid
 import pytest
 
 from support.models import RequestStatus
-from tests.conftest import client_for
 from tests.factories import ActiveRequestFactory, ExpertFactory, SupportRequestFactory, UserFactory
-from tests.support.helpers import url
+from tests.helpers.api import client_for
+from tests.helpers.requests import url
 
 pytestmark = pytest.mark.django_db
 

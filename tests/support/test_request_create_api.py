@@ -2,9 +2,9 @@ import pytest
 
 from accounts.models import Skill
 from support.models import RequestStatus, SupportRequest
-from tests.conftest import client_for
 from tests.factories import ExpertFactory, SkillFactory
-from tests.support.helpers import online_expert, url
+from tests.helpers.api import client_for
+from tests.helpers.requests import online_expert, url
 
 pytestmark = pytest.mark.django_db
 

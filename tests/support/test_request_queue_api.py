@@ -3,9 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from tests.conftest import client_for
 from tests.factories import ActiveRequestFactory, ExpertFactory, SkillFactory, SupportRequestFactory
-from tests.support.helpers import url
+from tests.helpers.api import client_for
+from tests.helpers.requests import url
 
 pytestmark = pytest.mark.django_db
 

@@ -4,7 +4,7 @@ from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 
 from config.asgi import application
-from tests.conftest import access_token_for
+from tests.helpers.api import access_token_for
 
 WAIT = 3
 
