@@ -12,7 +12,7 @@ TEST_ENV := SECRET_KEY=$${SECRET_KEY:-insecure-test-only-key}
 help:
 	@echo "make run      set up and serve the API on http://127.0.0.1:$(PORT) (daphne)"
 	@echo "make test     set up and run the whole test suite"
-	@echo "make lint     ruff check + format check + migrations check"
+	@echo "make lint     ruff, ruff format, import-linter (layers), mypy, migrations check"
 	@echo "make bench    run the load benchmark (see docs/performance.md)"
 	@echo "make migrate  apply database migrations"
 	@echo "make createsuperuser  create a staff account for /admin/"
@@ -35,9 +35,7 @@ createsuperuser: migrate
 	$(DEV_ENV) $(BIN)/python manage.py createsuperuser
 
 run: seed
-	$(DEV_ENV) $(BIN)/python -m config.daphne_main -b 127.0.0.1 -p $(PORT) \
-		--websocket-max-message-size 65536 --websocket-max-frame-size 65536 \
-		config.asgi:application
+	$(DEV_ENV) $(BIN)/python -m config.daphne_main -b 127.0.0.1 -p $(PORT) config.asgi:application
 
 test: venv
 	$(TEST_ENV) $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -45,6 +43,8 @@ test: venv
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
+	$(TEST_ENV) $(BIN)/mypy
 	$(TEST_ENV) $(BIN)/python manage.py makemigrations --check --dry-run
 
 format: venv
@@ -55,4 +55,4 @@ bench: venv
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache .import_linter_cache

@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
@@ -6,6 +8,8 @@ from accounts.models import Skill, User
 
 
 class EmailLowercaseMixin:
+    cleaned_data: dict[str, Any]
+
     # Logins compare lower-cased emails, so store them that way whoever types them.
     def clean_email(self) -> str:
         return self.cleaned_data["email"].strip().lower()

@@ -6,6 +6,10 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+# Longest user name and skill name, in characters.
+USER_NAME_MAX_CHARS = 150
+SKILL_NAME_MAX_CHARS = 60
+
 
 class Role(models.TextChoices):
     USER = "USER", "User"
@@ -69,7 +73,7 @@ class UserManager(BaseUserManager.from_queryset(UserQuerySet)):  # type: ignore[
 class User(AbstractBaseUser, PermissionsMixin):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     email = models.EmailField(unique=True)
-    name = models.CharField(max_length=150)
+    name = models.CharField(max_length=USER_NAME_MAX_CHARS)
     role = models.CharField(max_length=10, choices=Role.choices, default=Role.USER)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
@@ -109,7 +113,7 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 
 class Skill(models.Model):
-    name = models.CharField(max_length=60, unique=True)
+    name = models.CharField(max_length=SKILL_NAME_MAX_CHARS, unique=True)
 
     class Meta:
         ordering = ["name"]

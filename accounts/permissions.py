@@ -12,7 +12,7 @@ from accounts.models import User
 
 def _user(request: Request) -> User | None:
     user = request.user
-    return cast(User, user) if user is not None and user.is_authenticated else None
+    return user if user is not None and user.is_authenticated else None
 
 
 def signed_in_user(request: Request) -> User:

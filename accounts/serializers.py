@@ -1,13 +1,12 @@
 """Request and response shapes for the accounts API. Rules live in services."""
 
+from typing import Any
+
 from django.conf import settings
 from django.utils.module_loading import import_string
 from rest_framework import serializers
 
-from accounts.models import Skill, User
-
-NAME_MAX = User._meta.get_field("name").max_length
-SKILL_NAME_MAX = Skill._meta.get_field("name").max_length
+from accounts.models import SKILL_NAME_MAX_CHARS, USER_NAME_MAX_CHARS, Skill, User
 
 
 # --- Output ---------------------------------------------------------------------------------
@@ -52,7 +51,7 @@ class RegisterInputSerializer(serializers.Serializer):
 
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
-    name = serializers.CharField(max_length=NAME_MAX)
+    name = serializers.CharField(max_length=USER_NAME_MAX_CHARS)
 
 
 class LoginInputSerializer(serializers.Serializer):
@@ -65,6 +64,6 @@ class RefreshInputSerializer(serializers.Serializer):
 
 
 class SkillNameListField(serializers.ListField):
-    def __init__(self, **kwargs: object) -> None:
-        child = serializers.CharField(max_length=SKILL_NAME_MAX)
+    def __init__(self, **kwargs: Any) -> None:
+        child = serializers.CharField(max_length=SKILL_NAME_MAX_CHARS)
         super().__init__(child=child, max_length=50, **kwargs)

@@ -15,7 +15,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from accounts.models import Role, Skill, User
+from accounts.models import SKILL_NAME_MAX_CHARS, Role, Skill, User
 from accounts.throttling import login_attempt_reserve, login_attempts_clear
 from core.errors import AuthenticationFailed, InvalidInput, InvalidToken, NotAllowed, Throttled
 
@@ -127,9 +127,10 @@ def token_revoke(*, refresh: str, user: User) -> None:
 
 def _skill_name_clean(name: str) -> str:
     cleaned = name.strip()
-    max_length = Skill._meta.get_field("name").max_length or 0
-    if not cleaned or len(cleaned) > max_length:
-        raise InvalidInput(fields={"skills": [f"Skill names are 1 to {max_length} characters."]})
+    if not cleaned or len(cleaned) > SKILL_NAME_MAX_CHARS:
+        raise InvalidInput(
+            fields={"skills": [f"Skill names are 1 to {SKILL_NAME_MAX_CHARS} characters."]}
+        )
     return cleaned
 
 

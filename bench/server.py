@@ -169,7 +169,8 @@ class ResourceSampler:
 
     def __exit__(self, *exc) -> None:
         self._stop.set()
-        self._thread.join()
+        if self._thread is not None:
+            self._thread.join()
 
     def summary(self, *, since: float = 0.0, until: float | None = None) -> dict:
         # The first sample's CPU covers the time since priming; skip it when there are others.

@@ -12,8 +12,7 @@ class MessageInline(admin.TabularInline):
     """The conversation, read-only: stored messages are the record of what was said."""
 
     model = Message
-    fields = ["seq", "sender", "content", "client_id", "created_at"]
-    readonly_fields = fields
+    fields = readonly_fields = ("seq", "sender", "content", "client_id", "created_at")
     ordering = ["seq"]
     extra = 0
     can_delete = False

@@ -7,15 +7,24 @@ event to groups, once what the event reports is committed.
 
 import logging
 from collections.abc import Iterable
-from typing import Any, Literal, TypedDict
+from typing import Literal, TypedDict
 from uuid import UUID
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.core.exceptions import ImproperlyConfigured
 
 from chat.protocol.server import MessageData, ServerFrame, TypingFrame
 
 logger = logging.getLogger(__name__)
+
+
+def channel_layer(alias: str = "default") -> BaseChannelLayer:
+    """The configured channel layer (settings.CHANNEL_LAYERS always names one)."""
+    layer = get_channel_layer(alias)
+    if layer is None:
+        raise ImproperlyConfigured(f"CHANNEL_LAYERS has no {alias!r} layer.")
+    return layer
 
 
 def user_group(user_id: UUID | str) -> str:
@@ -72,10 +81,10 @@ def typing_event(frame: TypingFrame, *, sender_channel: str) -> TypingEvent:
 async def abroadcast(groups: Iterable[str], event: LayerEvent) -> None:
     """Send one event to several groups. A channel-layer failure is logged, never raised:
     whatever was committed stays committed, and sockets catch up from the database."""
-    layer: Any = get_channel_layer()
+    layer = channel_layer()
     for group in dict.fromkeys(groups):
         try:
-            await layer.group_send(group, event)
+            await layer.group_send(group, dict(event))
         except Exception:
             logger.exception("channel layer: could not send %s to %s", event["type"], group)
 

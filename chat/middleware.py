@@ -4,10 +4,13 @@ A rejected handshake never reaches `accept`, so daphne answers HTTP 403 and no s
 Nothing here logs headers or the query string: the token may travel in either.
 """
 
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 from urllib.parse import parse_qs, urlparse
 
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable
 from channels.security.websocket import WebsocketDenier
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -23,7 +26,10 @@ from chat.async_db import in_worker_thread
 BEARER_SUBPROTOCOL = "bearer"
 
 
-def _header(scope: dict, name: bytes) -> str | None:
+ASGIApp = Callable[[Any, ASGIReceiveCallable, ASGISendCallable], Awaitable[None]]
+
+
+def _header(scope: Mapping[str, Any], name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
             return value.decode("latin1")
@@ -37,14 +43,17 @@ class OriginValidatorMiddleware:
     send one, so its absence means a non-browser client, which CSRF-style attacks cannot use.
     """
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(
+        self, scope: Mapping[str, Any], receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
         origin = _header(scope, b"origin")
         if origin is not None and not origin_allowed(origin):
-            return await OriginDenier()(scope, receive, send)
-        return await self.app(scope, receive, send)
+            await OriginDenier()(cast(Any, scope), receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 def origin_allowed(origin: str) -> bool:
@@ -70,7 +79,8 @@ class VerifiedToken:
 def verify_access_token(raw: str) -> VerifiedToken | None:
     """Signature, expiry (with the configured leeway) and type `access`; None if any fails."""
     try:
-        token = AccessToken(raw)
+        # simplejwt's hints say Token; it takes the encoded string, as documented.
+        token = AccessToken(raw)  # type: ignore[arg-type]
         return VerifiedToken(user_id=str(token[api_settings.USER_ID_CLAIM]), exp=int(token["exp"]))
     except (TokenError, KeyError, TypeError, ValueError):
         return None
@@ -81,7 +91,7 @@ def token_leeway() -> timedelta:
     return import_string("rest_framework_simplejwt.state.token_backend").get_leeway()
 
 
-def token_from_scope(scope: dict) -> str | None:
+def token_from_scope(scope: Mapping[str, Any]) -> str | None:
     """The token from the Authorization header, the ["bearer", <token>] subprotocol pair, or
     the `token` query parameter, in that order of preference."""
     authorization = _header(scope, b"authorization")
@@ -107,13 +117,29 @@ def active_user(user_id: str) -> User | None:
         return None
 
 
+@dataclass(frozen=True)
+class SocketAuth:
+    user: User
+    token_exp: int  # when the access token expires (Unix time)
+
+
+def socket_auth(scope: Mapping[str, Any]) -> SocketAuth | None:
+    """What JWTAuthMiddleware found for this connection; None if it is not authenticated."""
+    user, token_exp = scope.get("user"), scope.get("token_exp")
+    if not isinstance(user, User) or not isinstance(token_exp, int):
+        return None
+    return SocketAuth(user=user, token_exp=token_exp)
+
+
 class JWTAuthMiddleware:
     """Put `user` (None when not authenticated) and `token_exp` into the scope."""
 
-    def __init__(self, app) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(
+        self, scope: Mapping[str, Any], receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
         scope = dict(scope, user=None, token_exp=None)
         raw = token_from_scope(scope)
         verified = verify_access_token(raw) if raw else None
@@ -121,4 +147,4 @@ class JWTAuthMiddleware:
             user = await active_user(verified.user_id)
             if user is not None:
                 scope.update(user=user, token_exp=verified.exp)
-        return await self.app(scope, receive, send)
+        await self.app(scope, receive, send)

@@ -8,6 +8,8 @@ from typing import cast
 from chat.groups import broadcast, frame_event, request_group, user_group
 from chat.protocol.server import (
     RequestData,
+    RequestQueuedFrame,
+    RequestTakenFrame,
     request_queued_frame,
     request_taken_frame,
     request_updated_frame,
@@ -29,6 +31,7 @@ def notify_request_changed(event: RequestChanged) -> None:
         groups.append(user_group(request.expert_id))
     broadcast(groups, frame_event(request_updated_frame(payload)))
 
+    frame: RequestQueuedFrame | RequestTakenFrame
     if request.status == RequestStatus.REQUESTED:
         frame = request_queued_frame(payload)
     elif request.status in (RequestStatus.ACTIVE, RequestStatus.CANCELLED):

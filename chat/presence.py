@@ -16,7 +16,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import partial
+from typing import Any
 from uuid import UUID
 
 from django.conf import settings
@@ -30,6 +30,7 @@ from chat.groups import abroadcast, frame_event, user_group
 from chat.models import ServerProcess, SocketConnection
 from chat.protocol.server import PresenceFrame, presence_frame
 from chat.tasks import LoopTask
+from core.transactions import after_commit
 from support.matching import expert_became_eligible
 from support.models import RequestStatus, SupportRequest
 
@@ -100,7 +101,7 @@ def presence_connect(*, channel_name: str, user_id: UUID | str) -> PresenceChang
     if before is None or before.was_online:
         return None
     if before.is_expert:
-        transaction.on_commit(partial(expert_became_eligible, expert_id=user_id), robust=True)
+        after_commit(expert_became_eligible, expert_id=UUID(str(user_id)))
     return _presence_change(user_id=user_id, is_online=True, last_seen_at=now)
 
 
@@ -148,7 +149,7 @@ SELECT is_online, role = %(expert_role)s AND NOT is_staff FROM locked
 def _connect_in_one_statement(
     *, channel_name: str, user_id: UUID | str, now: datetime
 ) -> _UserBefore | None:
-    params = {
+    params: dict[str, Any] = {
         # The SQL form of User.is_expert.
         "expert_role": Role.EXPERT.value,
         "user_id": UUID(str(user_id)),

@@ -31,7 +31,7 @@ def active_request_for_participant(*, request_id: UUID | str, user: User) -> Sup
 
 def messages_in_range(
     *,
-    request_id: UUID | str,
+    request_id: UUID,
     after_seq: int,
     up_to_seq: int | None = None,
     limit: int | None = None,
@@ -57,7 +57,7 @@ class MessagePage:
 
 
 def message_history(
-    *, request_id: UUID | str, after: int | None, before: int | None, limit: int
+    *, request_id: UUID, after: int | None, before: int | None, limit: int
 ) -> MessagePage:
     """A page of history, ascending by seq.
 

@@ -134,7 +134,7 @@ def _insert_with_next_seq(message: Message) -> bool:
 def _find_by_client_id(request_id: UUID | str, sender: User, client_id: str) -> Message | None:
     return (
         Message.objects.select_related("sender")
-        .filter(request_id=request_id, sender=sender, client_id=client_id)
+        .filter(request_id=UUID(str(request_id)), sender=sender, client_id=client_id)
         .first()
     )
 

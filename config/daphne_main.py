@@ -1,21 +1,45 @@
 """`python -m config.daphne_main [daphne options] config.asgi:application`
 
-Exactly the `daphne` command, with one protocol option changed: a WebSocket frame over
-`--websocket-max-message-size` is answered with a close frame carrying 1009 ("message too big"),
-as SPEC requires, instead of autobahn's default of silently dropping the TCP connection, which
-clients see as an unexplained 1006.
+The `daphne` command, with two differences:
+- a WebSocket frame over the size limit is answered with a close frame carrying 1009 ("message
+  too big"), as SPEC requires, instead of autobahn's default of silently dropping the TCP
+  connection, which clients see as an unexplained 1006;
+- the limit is settings.WS_MAX_FRAME_BYTES unless `--websocket-max-message-size` or
+  `--websocket-max-frame-size` say otherwise, so every way of starting the server (make run,
+  config.serve, the systemd unit, the tests) applies the same one.
 """
+
+import os
+import sys
 
 from daphne import server
 from daphne.cli import CommandLineInterface
 
+FRAME_LIMIT_OPTIONS = ("--websocket-max-message-size", "--websocket-max-frame-size")
+
 
 class WebSocketFactory(server.WebSocketFactory):
-    def setProtocolOptions(self, **options) -> None:
+    def setProtocolOptions(self, **options: object) -> None:
         super().setProtocolOptions(failByDrop=False, **options)
 
 
+def with_frame_limits(argv: list[str], *, limit: int) -> list[str]:
+    """`argv` with each frame-limit option that it does not set added, set to `limit`."""
+    given = {arg.split("=", 1)[0] for arg in argv}
+    added = [
+        part
+        for option in FRAME_LIMIT_OPTIONS
+        if option not in given
+        for part in (option, str(limit))
+    ]
+    return added + argv
+
+
 def main() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from django.conf import settings
+
+    sys.argv[1:] = with_frame_limits(sys.argv[1:], limit=settings.WS_MAX_FRAME_BYTES)
     # daphne.server builds its factory from this module attribute when the server starts.
     server.WebSocketFactory = WebSocketFactory
     CommandLineInterface.entrypoint()

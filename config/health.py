@@ -3,10 +3,11 @@ import logging
 import uuid
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
+
+from chat.groups import channel_layer
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def _layer_answers() -> None:
 
 async def _layer_round_trip() -> None:
     # Send to a fresh channel and read it back, giving up rather than hanging the probe.
-    layer = get_channel_layer()
+    layer = channel_layer()
     async with asyncio.timeout(LAYER_TIMEOUT_SECONDS):
         channel = await layer.new_channel()
         await layer.send(channel, {"type": "health.ping", "nonce": uuid.uuid4().hex})

@@ -28,8 +28,6 @@ import environ
 BASE_DIR = Path(__file__).resolve().parent.parent
 logger = logging.getLogger("config.serve")
 
-# Frames above 64 KiB close the socket with 1009 (see SPEC "Bad input").
-MAX_WS_BYTES = 65536
 # A child that crashes again within this many seconds of starting is restarted ever more slowly.
 STABLE_AFTER_SECONDS = 30
 MAX_BACKOFF_SECONDS = 30
@@ -108,6 +106,14 @@ def bind(*, host: str, port: int) -> socket.socket:
     return listener
 
 
+def ws_max_frame_bytes() -> int:
+    """settings.WS_MAX_FRAME_BYTES: frames above it close the socket with 1009 (SPEC)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    from django.conf import settings
+
+    return int(settings.WS_MAX_FRAME_BYTES)
+
+
 def child_command(*, server: str, fd: int, verbosity: int) -> list[str]:
     """The command of one worker, accepting on the inherited socket `fd`."""
     if server == "uvicorn":
@@ -118,7 +124,7 @@ def child_command(*, server: str, fd: int, verbosity: int) -> list[str]:
             "--fd",
             str(fd),
             "--ws-max-size",
-            str(MAX_WS_BYTES),  # uvicorn closes larger frames with 1009 itself
+            str(ws_max_frame_bytes()),  # uvicorn closes larger frames with 1009 itself
             "--proxy-headers",
             "--lifespan",
             "off",
@@ -135,17 +141,14 @@ def child_command(*, server: str, fd: int, verbosity: int) -> list[str]:
             "websockets",
             "config.asgi:application",
         ]
-    # config.daphne_main is daphne with oversized frames closed with 1009 (see SPEC).
+    # config.daphne_main is daphne with oversized frames closed with 1009 (see SPEC), at the
+    # size limit of the settings.
     return [
         sys.executable,
         "-m",
         "config.daphne_main",
         "--fd",
         str(fd),
-        "--websocket-max-message-size",
-        str(MAX_WS_BYTES),
-        "--websocket-max-frame-size",
-        str(MAX_WS_BYTES),
         "--proxy-headers",
         "-v",
         str(verbosity),
@@ -197,6 +200,8 @@ class Supervisor:
             if worker.restart_at is not None:
                 if now >= worker.restart_at:
                     self.start(worker)
+                continue
+            if worker.process is None:
                 continue
             code = worker.process.poll()
             if code is None:

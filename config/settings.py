@@ -7,6 +7,7 @@ ImproperlyConfigured. Optional services switch on by the presence of their varia
 import logging
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -142,7 +143,7 @@ if REDIS_URL:
     CHANNEL_LAYER = env.str(
         "CHANNEL_LAYER", default="channels_redis.pubsub.RedisPubSubChannelLayer"
     )
-    _layer_config = {
+    _layer_config: dict[str, Any] = {
         # redis-py's pool fails at once ("Too many connections") past its limit, which is 100
         # by default: a burst of connects or sends needs more, briefly.
         "hosts": [
@@ -239,7 +240,8 @@ PRESENCE_TIMEOUT = env_number("PRESENCE_TIMEOUT", default=60, minimum=1)
 # Per-socket message rate limit (token bucket): sustained rate per second and burst size.
 WS_MESSAGE_RATE = env_number("WS_MESSAGE_RATE", default=10.0, kind=float)
 WS_MESSAGE_BURST = env_number("WS_MESSAGE_BURST", default=20)
-# Largest accepted WebSocket frame; larger ones close the socket with 1009.
+# Largest accepted WebSocket frame; larger ones close the socket with 1009. The one definition:
+# config.daphne_main and config.serve give it to the server, the consumer checks it too.
 WS_MAX_FRAME_BYTES = 64 * 1024
 # Every socket compares its rooms' last seq with the database this often (seconds), so a
 # message whose broadcast was lost (Redis hiccup) still arrives.

@@ -1,11 +1,11 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config.health import healthz
 from config.stats import StatsApi
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("", include("accounts.urls")),
     path("", include("support.urls")),
     path("", include("chat.urls")),

@@ -6,6 +6,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.permissions import signed_in_user
 from reviews.selectors import reviews_of_expert
 from reviews.serializers import ReviewCreateSerializer, ReviewSerializer
 from reviews.services import review_create
@@ -18,7 +19,7 @@ class ReviewCreateApi(APIView):
         body.is_valid(raise_exception=True)
         review = review_create(
             request_id=request_id,
-            reviewer=request.user,
+            reviewer=signed_in_user(request),
             rating=body.validated_data["rating"],
             comment=body.validated_data.get("comment", ""),
         )

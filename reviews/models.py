@@ -3,6 +3,10 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+# A rating is a whole number of stars; the comment is at most this many characters.
+RATING_MIN, RATING_MAX = 1, 5
+COMMENT_MAX_CHARS = 2000
+
 
 class Review(models.Model):
     request = models.OneToOneField(
@@ -15,7 +19,7 @@ class Review(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reviews_written"
     )
     rating = models.PositiveSmallIntegerField()
-    comment = models.TextField(max_length=2000, blank=True)
+    comment = models.TextField(max_length=COMMENT_MAX_CHARS, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -23,7 +27,8 @@ class Review(models.Model):
         indexes = [models.Index(fields=["expert", "-created_at"], name="review_expert_newest")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(rating__gte=1, rating__lte=5), name="review_rating_1_to_5"
+                condition=Q(rating__gte=RATING_MIN, rating__lte=RATING_MAX),
+                name="review_rating_1_to_5",
             ),
         ]
 

@@ -6,7 +6,7 @@ from django.db.models import F
 
 from accounts.models import User
 from core.errors import Conflict, InvalidInput, NotAllowed
-from reviews.models import Review
+from reviews.models import RATING_MAX, RATING_MIN, Review
 from support.models import ExpertProfile, RequestStatus
 from support.selectors import request_get_visible
 
@@ -21,8 +21,13 @@ def review_create(*, request_id: UUID, reviewer: User, rating: int, comment: str
     # CLOSED is final, so this check cannot go stale before the insert below.
     if request.status != RequestStatus.CLOSED:
         raise Conflict("Only a closed request can be reviewed.")
-    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise InvalidInput("The rating must be an integer from 1 to 5.")
+    if (
+        isinstance(rating, bool)
+        or not isinstance(rating, int)
+        or not RATING_MIN <= rating <= RATING_MAX
+    ):
+        raise InvalidInput(f"The rating must be an integer from {RATING_MIN} to {RATING_MAX}.")
+    assert request.expert_id is not None  # a CLOSED request always has its expert
     try:
         # A savepoint, so a lost race on the one-review-per-request constraint leaves the outer
         # transaction usable and turns into a 409 instead of a 500.
@@ -36,7 +41,6 @@ def review_create(*, request_id: UUID, reviewer: User, rating: int, comment: str
             )
     except IntegrityError:
         raise Conflict("This request has already been reviewed.") from None
-    assert request.expert_id is not None  # a CLOSED request always has its expert
     _expert_rating_add(expert_id=request.expert_id, rating=rating)
     return review
 

@@ -41,13 +41,14 @@ class MeApi(APIView):
 
     @extend_schema(responses={200: UserSerializer})
     def get(self, request: Request) -> Response:
-        return Response(UserSerializer(selectors.user_with_profile(user_id=request.user.pk)).data)
+        user = selectors.user_with_profile(user_id=signed_in_user(request).pk)
+        return Response(UserSerializer(user).data)
 
     @extend_schema(request=MeUpdateInputSerializer, responses={200: UserSerializer})
     def patch(self, request: Request) -> Response:
         data = _valid(MeUpdateInputSerializer, request.data)
-        services.profile_update(user=signed_in_user(request), **data)
-        return Response(UserSerializer(selectors.user_with_profile(user_id=request.user.pk)).data)
+        user = services.profile_update(user=signed_in_user(request), **data)
+        return Response(UserSerializer(selectors.user_with_profile(user_id=user.pk)).data)
 
 
 class ExpertListApi(generics.ListAPIView):

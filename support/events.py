@@ -10,11 +10,9 @@ ahead.
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import partial
 from typing import Any, TypeVar
 
-from django.db import transaction
-
+from core.transactions import after_commit
 from support.models import SupportRequest
 
 
@@ -41,4 +39,4 @@ def subscribe(event_type: type[E], handler: Callable[[E], None]) -> None:
 
 def publish(event: Event) -> None:
     for handler in _handlers[type(event)]:
-        transaction.on_commit(partial(handler, event), robust=True)
+        after_commit(handler, event)

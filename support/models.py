@@ -9,13 +9,17 @@ from accounts.models import Skill, User
 
 # The most ACTIVE requests one expert may be given at once (their `max_active_requests`).
 MAX_ACTIVE_REQUESTS_LIMIT = 50
+# Longest texts, in characters.
+BIO_MAX_CHARS = 2000
+TITLE_MAX_CHARS = 200
+DESCRIPTION_MAX_CHARS = 5000
 
 
 class ExpertProfile(models.Model):
     user = models.OneToOneField(
         User, on_delete=models.CASCADE, primary_key=True, related_name="expert_profile"
     )
-    bio = models.TextField(blank=True, max_length=2000)
+    bio = models.TextField(blank=True, max_length=BIO_MAX_CHARS)
     skills = models.ManyToManyField(Skill, blank=True, related_name="experts")
     is_available = models.BooleanField(default=True)
     max_active_requests = models.PositiveSmallIntegerField(default=1)
@@ -61,8 +65,8 @@ class SupportRequest(models.Model):
         blank=True,
         related_name="assigned_requests",
     )
-    title = models.CharField(max_length=200)
-    description = models.TextField(max_length=5000, blank=True)
+    title = models.CharField(max_length=TITLE_MAX_CHARS)
+    description = models.TextField(max_length=DESCRIPTION_MAX_CHARS, blank=True)
     skill = models.ForeignKey(
         "accounts.Skill", on_delete=models.PROTECT, null=True, blank=True, related_name="requests"
     )

@@ -7,16 +7,22 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.utils.encoders import JSONEncoder
 
-from accounts.models import User
-from accounts.serializers import NAME_MAX, SKILL_NAME_MAX, AccountSerializer, SkillNameListField
-from support.models import MAX_ACTIVE_REQUESTS_LIMIT, ExpertProfile, RequestStatus, SupportRequest
-
-BIO_MAX = ExpertProfile._meta.get_field("bio").max_length
+from accounts.models import SKILL_NAME_MAX_CHARS, USER_NAME_MAX_CHARS, Skill, User
+from accounts.serializers import AccountSerializer, SkillNameListField
+from support.models import (
+    BIO_MAX_CHARS,
+    DESCRIPTION_MAX_CHARS,
+    MAX_ACTIVE_REQUESTS_LIMIT,
+    TITLE_MAX_CHARS,
+    ExpertProfile,
+    RequestStatus,
+    SupportRequest,
+)
 
 
 # --- Users and experts ------------------------------------------------------------------------
 class ExpertProfileSerializer(serializers.ModelSerializer[ExpertProfile]):
-    skills = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    skills = serializers.SlugRelatedField[Skill](slug_field="name", many=True, read_only=True)
     rating_avg = serializers.FloatField(read_only=True)
 
     class Meta:
@@ -46,7 +52,7 @@ class ExpertSerializer(serializers.ModelSerializer[User]):
     """An entry of the experts directory (expects `experts_visible()` annotations)."""
 
     bio = serializers.CharField(source="expert_profile.bio", read_only=True)
-    skills = serializers.SlugRelatedField(
+    skills = serializers.SlugRelatedField[Skill](
         source="expert_profile.skills", slug_field="name", many=True, read_only=True
     )
     is_available = serializers.BooleanField(source="expert_profile.is_available", read_only=True)
@@ -67,14 +73,14 @@ class ExpertSerializer(serializers.ModelSerializer[User]):
 class MeUpdateInputSerializer(serializers.Serializer):
     """Everyone may change `name`; the rest is for experts (checked by the service)."""
 
-    name = serializers.CharField(max_length=NAME_MAX, required=False)
-    bio = serializers.CharField(max_length=BIO_MAX, required=False, allow_blank=True)
+    name = serializers.CharField(max_length=USER_NAME_MAX_CHARS, required=False)
+    bio = serializers.CharField(max_length=BIO_MAX_CHARS, required=False, allow_blank=True)
     skills = SkillNameListField(required=False)
     is_available = serializers.BooleanField(required=False)
 
 
 class ExpertFilterSerializer(serializers.Serializer):
-    skill = serializers.CharField(required=False, max_length=SKILL_NAME_MAX)
+    skill = serializers.CharField(required=False, max_length=SKILL_NAME_MAX_CHARS)
     online = serializers.BooleanField(required=False, allow_null=True, default=None)
     available = serializers.BooleanField(required=False, allow_null=True, default=None)
     search = serializers.CharField(required=False, max_length=100)
@@ -83,8 +89,10 @@ class ExpertFilterSerializer(serializers.Serializer):
 class ExpertCreateInputSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
-    name = serializers.CharField(max_length=NAME_MAX)
-    bio = serializers.CharField(max_length=BIO_MAX, required=False, allow_blank=True, default="")
+    name = serializers.CharField(max_length=USER_NAME_MAX_CHARS)
+    bio = serializers.CharField(
+        max_length=BIO_MAX_CHARS, required=False, allow_blank=True, default=""
+    )
     skills = SkillNameListField(required=False, default=list)
     max_active_requests = serializers.IntegerField(
         min_value=1, max_value=MAX_ACTIVE_REQUESTS_LIMIT, required=False, default=1
@@ -100,7 +108,7 @@ class PersonSerializer(serializers.Serializer):
 class SupportRequestSerializer(serializers.ModelSerializer[SupportRequest]):
     """The request object, the same over REST and in WebSocket frames."""
 
-    skill = serializers.SlugRelatedField(slug_field="name", read_only=True)
+    skill = serializers.SlugRelatedField[Skill](slug_field="name", read_only=True)
     user = PersonSerializer(source="requester")
     expert = PersonSerializer(allow_null=True)
 
@@ -131,16 +139,12 @@ def request_as_json(request: SupportRequest) -> dict[str, Any]:
 
 
 class RequestCreateSerializer(serializers.Serializer):
-    title = serializers.CharField(
-        min_length=1, max_length=SupportRequest._meta.get_field("title").max_length
-    )
+    title = serializers.CharField(min_length=1, max_length=TITLE_MAX_CHARS)
     description = serializers.CharField(
-        max_length=SupportRequest._meta.get_field("description").max_length,
-        allow_blank=True,
-        required=False,
+        max_length=DESCRIPTION_MAX_CHARS, allow_blank=True, required=False
     )
     # Checked against the known skills by the service (400 naming this field).
-    skill = serializers.CharField(max_length=SKILL_NAME_MAX, required=False, allow_null=True)
+    skill = serializers.CharField(max_length=SKILL_NAME_MAX_CHARS, required=False, allow_null=True)
 
 
 class RequestListFilterSerializer(serializers.Serializer):

@@ -7,7 +7,6 @@ profile first (see support.assignment). Changes are announced on commit (support
 """
 
 from collections.abc import Iterable
-from functools import partial
 from uuid import UUID
 
 from django.db import transaction
@@ -16,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Role, Skill, User
 from accounts.services import skills_by_name, skills_get_or_create, user_create, user_rename
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.transactions import after_commit
 from support import events
 from support.assignment import (
     assign_locked,
@@ -99,9 +99,9 @@ def _expert_profile_update(
         skills_changed = old_ids != {skill.pk for skill in new_skills}
         profile.skills.set(new_skills)
     if profile.is_available and (not was_available or skills_changed):
-        # Waiting requests this expert can now take are handed over once this is committed.
-        # robust: a matching failure is logged and must not turn the saved edit into an error.
-        transaction.on_commit(partial(expert_became_eligible, expert_id=user.pk), robust=True)
+        # Waiting requests this expert can now take are handed over once this is committed; a
+        # matching failure is logged and must not turn the saved edit into an error.
+        after_commit(expert_became_eligible, expert_id=user.pk)
 
 
 # --- Requests ---------------------------------------------------------------------------------
@@ -128,7 +128,7 @@ def request_create(
         # this transaction is open (closes a request, comes online) drains the queue without
         # seeing this uncommitted request, and the match above did not see them eligible. Each
         # side now looks again after its own commit, so one of them sees the other.
-        transaction.on_commit(partial(match_request, request_id=created.pk), robust=True)
+        after_commit(match_request, request_id=created.pk)
     return request
 
 
@@ -184,9 +184,7 @@ def request_close(*, request_id: UUID, actor: User) -> SupportRequest:
         raise Conflict("Only an active request can be closed.")
     request = load_request(request_id)
     events.publish(events.RequestChanged(request=request))
-    if request.expert_id is not None:
-        expert_id = request.expert_id
-        transaction.on_commit(partial(expert_became_eligible, expert_id=expert_id), robust=True)
+    after_commit(expert_became_eligible, expert_id=request.expert_id)
     return request
 
 

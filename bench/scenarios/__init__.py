@@ -1,10 +1,16 @@
 """The scenarios `python -m bench` knows, by name."""
 
+from collections.abc import Callable
+
+from bench.environment import BenchEnvironment
+from bench.scenarios.base import Options
 from bench.scenarios.chat import closed, closed_idle, open_rates, overload
 from bench.scenarios.smoke import smoke
 from bench.scenarios.sockets import connect, idle
 
-SCENARIOS = {
+Scenario = Callable[[Options, BenchEnvironment], dict]
+
+SCENARIOS: dict[str, Scenario] = {
     "closed": closed,
     "closed-idle": closed_idle,
     "open": open_rates,

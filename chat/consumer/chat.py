@@ -8,8 +8,9 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar
+from uuid import UUID
 
 from django.conf import settings
 
@@ -29,7 +30,13 @@ from chat.groups import (
     user_group,
 )
 from chat.hub import ProcessHub
-from chat.middleware import BEARER_SUBPROTOCOL, active_user, token_leeway, verify_access_token
+from chat.middleware import (
+    BEARER_SUBPROTOCOL,
+    active_user,
+    socket_auth,
+    token_leeway,
+    verify_access_token,
+)
 from chat.presence import presence_frame_of
 from chat.protocol.client import (
     Authenticate,
@@ -72,7 +79,7 @@ TYPING_RATE, TYPING_BURST = 5.0, 10
 @in_worker_thread
 def fetch_messages(request_id: str, after_seq: int, up_to_seq: int) -> list[MessageData]:
     messages = messages_in_range(
-        request_id=request_id, after_seq=after_seq, up_to_seq=up_to_seq, limit=REPLAY_BATCH
+        request_id=UUID(request_id), after_seq=after_seq, up_to_seq=up_to_seq, limit=REPLAY_BATCH
     )
     return [message_data(message) for message in messages]
 
@@ -109,16 +116,16 @@ class ChatConsumer(LayerResilientConsumer):
 
     # --- lifecycle ----------------------------------------------------------------------------
 
-    def needs_layer(self, scope: dict[str, Any]) -> bool:
-        return scope.get("user") is not None
+    def needs_layer(self, scope: Mapping[str, Any]) -> bool:
+        return socket_auth(scope) is not None
 
     async def connect(self) -> None:
-        user = self.scope.get("user")
-        if user is None:
+        auth = socket_auth(self.scope)
+        if auth is None:
             await self.close()  # before accept: the handshake is answered with 403
             return
-        self.user = user
-        self.token_exp = self.scope["token_exp"]
+        self.user = user = auth.user
+        self.token_exp = auth.token_exp
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         await self.hub.presence.socket_opened(channel_name=self.channel_name, user_id=user.pk)
         offered = self.scope.get("subprotocols") or []

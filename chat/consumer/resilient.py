@@ -11,12 +11,16 @@ catch-up of quiet rooms (chat.sync).
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
-from channels.layers import get_channel_layer
 from channels.utils import await_many_dispatch
+
+from chat.groups import channel_layer
 
 logger = logging.getLogger(__name__)
 
@@ -29,25 +33,27 @@ class LayerResilientConsumer(AsyncWebsocketConsumer):
         """The groups this socket belongs to right now (re-added after a layer failure)."""
         return []
 
-    def needs_layer(self, scope) -> bool:
+    def needs_layer(self, scope: Mapping[str, Any]) -> bool:
         """False for a connection that will be refused: it never touches the channel layer."""
         return True
 
-    async def __call__(self, scope, receive, send):
-        # Same as AsyncConsumer.__call__, with the channel-layer receive made to retry.
-        self.scope = scope
+    async def __call__(
+        self, scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable
+    ) -> None:
+        # AsyncConsumer.__call__, with the channel-layer receive made to retry, and no channel
+        # at all for a connection that will be refused. tests/chat/test_channels_upstream.py
+        # fails when channels changes the code this replaces.
+        self.scope = scope  # type: ignore[assignment]
         self.base_send = send
-        receivers = [receive]
-        self.channel_layer = None
+        receivers: list[Callable[[], Awaitable[Any]]] = [receive]
         if self.needs_layer(scope):
-            self.channel_layer = get_channel_layer(self.channel_layer_alias)
+            self.channel_layer = channel_layer(self.channel_layer_alias)
             self.channel_name = await self.channel_layer.new_channel()
-            self.channel_receive = self._receive_from_layer
-            receivers.append(self.channel_receive)
+            receivers.append(self._receive_from_layer)
         with contextlib.suppress(StopConsumer):
             await await_many_dispatch(receivers, self.dispatch)
 
-    async def dispatch(self, message: dict) -> None:
+    async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first closes stale database connections, through a hop to its
         # single sync thread, before *every* event: a frame, a broadcast, a typing relay. This
         # consumer touches the ORM only through database_sync_to_async, which does that in the
@@ -57,7 +63,7 @@ class LayerResilientConsumer(AsyncWebsocketConsumer):
             raise ValueError(f"No handler for message type {message['type']}")
         await handler(message)
 
-    async def _receive_from_layer(self) -> dict:
+    async def _receive_from_layer(self) -> dict[str, Any]:
         delay = RETRY_FIRST_DELAY
         recovering = False
         while True:

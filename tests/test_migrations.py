@@ -1,0 +1,88 @@
+"""The migrations that moved expert profiles to support and presence to chat keep every row,
+and the permissions that staff were given on those models, when run on a database as it was
+before the move."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from accounts.models import User
+from chat.models import ServerProcess, SocketConnection
+from support.models import ExpertProfile
+
+BEFORE_THE_MOVE = [
+    ("accounts", "0001_initial"),
+    ("support", "0001_initial"),
+    ("chat", "0001_initial"),
+]
+
+
+def migrate(targets):
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(targets)
+    return executor.loader.project_state(targets).apps
+
+
+@pytest.fixture
+def latest():
+    """The latest migrations, which the database is brought back to whatever the test does."""
+    leaves = MigrationExecutor(connection).loader.graph.leaf_nodes()
+    yield leaves
+    migrate(leaves)
+    ContentType.objects.clear_cache()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_moving_the_models_keeps_their_rows_and_permissions(latest):
+    old = migrate(BEFORE_THE_MOVE)
+    old_user = old.get_model("accounts", "User").objects.create(
+        email="ex@example.com", name="Ex", role="EXPERT", is_online=True
+    )
+    skill = old.get_model("accounts", "Skill").objects.create(name="billing")
+    profile = old.get_model("accounts", "ExpertProfile").objects.create(
+        user=old_user, bio="Seasoned", max_active_requests=3, rating_sum=9, rating_count=2
+    )
+    profile.skills.add(skill)
+    process = old.get_model("accounts", "ServerProcess").objects.create(hostname="web-1", pid=42)
+    old.get_model("accounts", "SocketConnection").objects.create(
+        channel_name="specific.abc!1", user=old_user, process=process
+    )
+    content_type, _ = old.get_model("contenttypes", "ContentType").objects.get_or_create(
+        app_label="accounts", model="expertprofile"
+    )
+    permission, _ = old.get_model("auth", "Permission").objects.get_or_create(
+        content_type=content_type, codename="change_expertprofile", defaults={"name": "Can"}
+    )
+    old.get_model("auth", "Group").objects.create(name="Expert managers").permissions.add(
+        permission
+    )
+
+    migrate(latest)
+    ContentType.objects.clear_cache()
+
+    moved = ExpertProfile.objects.get(user_id=old_user.pk)
+    assert (moved.bio, moved.max_active_requests, moved.rating_sum, moved.rating_count) == (
+        "Seasoned",
+        3,
+        9,
+        2,
+    )
+    assert moved.rating_avg == Decimal(0)
+    assert [s.name for s in moved.skills.all()] == ["billing"]
+    assert User.objects.get(pk=old_user.pk).expert_profile == moved
+    socket = SocketConnection.objects.get(pk="specific.abc!1")
+    assert (socket.user_id, socket.process_id) == (old_user.pk, process.pk)
+    assert ServerProcess.objects.get(pk=process.pk).hostname == "web-1"
+    assert socket.connected_at <= timezone.now()
+    group_permission = Group.objects.get(name="Expert managers").permissions.get()
+    assert group_permission == Permission.objects.get(
+        content_type=ContentType.objects.get_for_model(ExpertProfile),
+        codename="change_expertprofile",
+    )
+    assert not ContentType.objects.filter(app_label="accounts", model="expertprofile").exists()
