@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from tests.factories import AdminFactory, ExpertFactory, UserFactory
 from tests.helpers.api import client_for
 
@@ -43,30 +44,30 @@ def api_client() -> APIClient:
 
 
 @pytest.fixture
-def user(db):
-    return UserFactory()
+def user(db: None) -> User:
+    return UserFactory.create()
 
 
 @pytest.fixture
-def expert(db):
-    return ExpertFactory()
+def expert(db: None) -> User:
+    return ExpertFactory.create()
 
 
 @pytest.fixture
-def admin_user(db):
-    return AdminFactory()
+def admin_user(db: None) -> User:
+    return AdminFactory.create()
 
 
 @pytest.fixture
-def user_client(user) -> APIClient:
+def user_client(user: User) -> APIClient:
     return client_for(user)
 
 
 @pytest.fixture
-def expert_client(expert) -> APIClient:
+def expert_client(expert: User) -> APIClient:
     return client_for(expert)
 
 
 @pytest.fixture
-def admin_client(admin_user) -> APIClient:
+def admin_client(admin_user: User) -> APIClient:
     return client_for(admin_user)

@@ -9,7 +9,7 @@ from support.models import ExpertProfile, RequestStatus, SupportRequest
 TEST_PASSWORD = "Correct-Horse-Battery-9"
 
 
-class UserFactory(factory.django.DjangoModelFactory):
+class UserFactory(factory.django.DjangoModelFactory[User]):
     class Meta:
         model = User
         skip_postgeneration_save = True
@@ -20,12 +20,12 @@ class UserFactory(factory.django.DjangoModelFactory):
     password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
 
     @factory.post_generation
-    def _save_password(obj, create, extracted, **kwargs):
+    def _save_password(obj: User, create: bool, extracted: object, **kwargs: object) -> None:
         if create:
             obj.save(update_fields=["password"])
 
 
-class SkillFactory(factory.django.DjangoModelFactory):
+class SkillFactory(factory.django.DjangoModelFactory[Skill]):
     class Meta:
         model = Skill
         django_get_or_create = ("name",)
@@ -43,7 +43,7 @@ class ExpertFactory(UserFactory):
     )
 
 
-class ExpertProfileFactory(factory.django.DjangoModelFactory):
+class ExpertProfileFactory(factory.django.DjangoModelFactory[ExpertProfile]):
     class Meta:
         model = ExpertProfile
         skip_postgeneration_save = True
@@ -54,7 +54,9 @@ class ExpertProfileFactory(factory.django.DjangoModelFactory):
     max_active_requests = 1
 
     @factory.post_generation
-    def skills(obj, create, extracted, **kwargs):
+    def skills(
+        obj: ExpertProfile, create: bool, extracted: list[Skill] | None, **kwargs: object
+    ) -> None:
         if create and extracted:
             obj.skills.set(extracted)
 
@@ -65,7 +67,7 @@ class AdminFactory(UserFactory):
     is_staff = True
 
 
-class SupportRequestFactory(factory.django.DjangoModelFactory):
+class SupportRequestFactory(factory.django.DjangoModelFactory[SupportRequest]):
     class Meta:
         model = SupportRequest
 
@@ -81,7 +83,7 @@ class ActiveRequestFactory(SupportRequestFactory):
     accepted_at = factory.LazyFunction(timezone.now)
 
 
-class MessageFactory(factory.django.DjangoModelFactory):
+class MessageFactory(factory.django.DjangoModelFactory[Message]):
     class Meta:
         model = Message
 
@@ -91,7 +93,7 @@ class MessageFactory(factory.django.DjangoModelFactory):
     content = "Hello"
 
 
-class ReviewFactory(factory.django.DjangoModelFactory):
+class ReviewFactory(factory.django.DjangoModelFactory[Review]):
     class Meta:
         model = Review
 

@@ -160,10 +160,10 @@ def test_uvicorn_workers_keep_the_socket_contract(two_workers):
     children = daphne_children(parent)
     assert len(children) == 2
     assert all("uvicorn" in child.cmdline() for child in children)
-    token = access_token_for(UserFactory())
+    token = access_token_for(UserFactory.create())
     url = f"ws://127.0.0.1:{port}/ws/"
 
-    async def exercise() -> int:
+    async def exercise() -> int | None:
         with pytest.raises(InvalidStatus) as refused:
             await connect(url)
         assert refused.value.response.status_code == 403

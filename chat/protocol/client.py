@@ -110,13 +110,13 @@ def parse_frame(text: str) -> ClientFrame:
     try:
         data = json.loads(text)
     except ValueError:
-        raise FrameError("invalid_payload", "Frame is not valid JSON.") from None
+        raise _invalid("Frame is not valid JSON.") from None
     if not isinstance(data, dict):
-        raise FrameError("invalid_payload", "Frame must be a JSON object.")
+        raise _invalid("Frame must be a JSON object.")
     ref = _ref(data)
     frame_type = data.get("type")
     if not isinstance(frame_type, str) or not frame_type:
-        raise FrameError("invalid_payload", "Field 'type' is required.", ref=ref)
+        raise _invalid("Field 'type' is required.", ref=ref)
     frame_type = TYPE_ALIASES.get(frame_type, frame_type)
     parser = _PARSERS.get(frame_type)
     if parser is None:
@@ -124,22 +124,26 @@ def parse_frame(text: str) -> ClientFrame:
     return parser(data, ref)
 
 
+def _invalid(detail: str, *, ref: Ref = None, request_id: str | None = None) -> FrameError:
+    return FrameError("invalid_payload", detail, ref=ref, request_id=request_id)
+
+
 def _ref(data: dict[str, Any]) -> Ref:
     ref = data.get("ref")
     if ref is None:
         return None
     if isinstance(ref, bool) or not isinstance(ref, str | int | float):
-        raise FrameError("invalid_payload", "Field 'ref' must be a string or a number.")
+        raise _invalid("Field 'ref' must be a string or a number.")
     if isinstance(ref, str) and len(ref) > REF_MAX_CHARS:
-        raise FrameError("invalid_payload", f"Field 'ref' is over {REF_MAX_CHARS} characters.")
+        raise _invalid(f"Field 'ref' is over {REF_MAX_CHARS} characters.")
     return ref
 
 
 def _request_id(data: dict[str, Any], ref: Ref) -> str:
     value = data.get("request_id", data.get("requestId"))
     if value is None:
-        raise FrameError("invalid_payload", "Field 'request_id' is required.", ref=ref)
-    not_a_uuid = FrameError("invalid_payload", "Field 'request_id' must be a UUID.", ref=ref)
+        raise _invalid("Field 'request_id' is required.", ref=ref)
+    not_a_uuid = _invalid("Field 'request_id' must be a UUID.", ref=ref)
     if not isinstance(value, str):
         raise not_a_uuid
     try:
@@ -154,11 +158,8 @@ def _join(data: dict[str, Any], ref: Ref) -> JoinRequest:
     if after_seq is not None and (
         isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0
     ):
-        raise FrameError(
-            "invalid_payload",
-            "Field 'after_seq' must be a non-negative integer.",
-            ref=ref,
-            request_id=request_id,
+        raise _invalid(
+            "Field 'after_seq' must be a non-negative integer.", ref=ref, request_id=request_id
         )
     return JoinRequest(ref=ref, request_id=request_id, after_seq=after_seq)
 
@@ -171,7 +172,7 @@ def _send(data: dict[str, Any], ref: Ref) -> SendMessage:
     request_id = _request_id(data, ref)
 
     def invalid(detail: str) -> FrameError:
-        return FrameError("invalid_payload", detail, ref=ref, request_id=request_id)
+        return _invalid(detail, ref=ref, request_id=request_id)
 
     content = data.get("content")
     if not isinstance(content, str):
@@ -193,19 +194,14 @@ def _typing(data: dict[str, Any], ref: Ref) -> Typing:
     request_id = _request_id(data, ref)
     is_typing = data.get("is_typing", data.get("isTyping"))
     if not isinstance(is_typing, bool):
-        raise FrameError(
-            "invalid_payload",
-            "Field 'is_typing' must be true or false.",
-            ref=ref,
-            request_id=request_id,
-        )
+        raise _invalid("Field 'is_typing' must be true or false.", ref=ref, request_id=request_id)
     return Typing(ref=ref, request_id=request_id, is_typing=is_typing)
 
 
 def _authenticate(data: dict[str, Any], ref: Ref) -> Authenticate:
     token = data.get("token")
     if not isinstance(token, str) or not token:
-        raise FrameError("invalid_payload", "Field 'token' is required.", ref=ref)
+        raise _invalid("Field 'token' is required.", ref=ref)
     return Authenticate(ref=ref, token=token)
 
 

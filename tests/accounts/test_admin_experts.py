@@ -19,7 +19,7 @@ NEW_EXPERT = {
 
 
 def test_staff_create_an_expert_and_unknown_skills_are_created(admin_client):
-    existing = SkillFactory(name="billing")
+    existing = SkillFactory.create(name="billing")
 
     response = admin_client.post(URL, NEW_EXPERT, format="json")
 
@@ -65,7 +65,7 @@ def test_only_email_password_and_name_are_required(admin_client):
     ids=["role-admin", "is-staff"],
 )
 def test_either_staff_flag_or_admin_role_is_enough(staff):
-    response = client_for(UserFactory(**staff)).post(URL, NEW_EXPERT, format="json")
+    response = client_for(UserFactory.create(**staff)).post(URL, NEW_EXPERT, format="json")
 
     assert response.status_code == 201
 
@@ -101,7 +101,7 @@ def test_invalid_input_is_a_field_error(admin_client, change, field):
 
 
 def test_a_duplicate_email_in_any_casing_is_400(admin_client):
-    UserFactory(email="new.expert@example.com")
+    UserFactory.create(email="new.expert@example.com")
 
     response = admin_client.post(URL, NEW_EXPERT, format="json")
 

@@ -95,7 +95,7 @@ def test_create_expert_creates_an_expert_with_skills_and_capacity():
 
 
 def test_create_expert_refuses_a_duplicate_email():
-    UserFactory(email="jane@example.com")
+    UserFactory.create(email="jane@example.com")
 
     with pytest.raises(CommandError, match="email"):
         _run("create_expert", "JANE@example.com", "--password=Jane-Strong-Secret-3", "--name=J")

@@ -24,13 +24,13 @@ def staff_browser(client):
     ],
 )
 def test_admin_pages_load_for_staff(staff_browser, path):
-    ExpertFactory(profile__skills=[SkillFactory(name="python")])
+    ExpertFactory.create(profile__skills=[SkillFactory.create(name="python")])
 
     assert staff_browser.get(path).status_code == 200
 
 
 def test_an_experts_change_page_shows_the_profile_inline(staff_browser):
-    expert = ExpertFactory(profile__bio="Inline bio text")
+    expert = ExpertFactory.create(profile__bio="Inline bio text")
 
     response = staff_browser.get(f"/admin/accounts/user/{expert.pk}/change/")
 

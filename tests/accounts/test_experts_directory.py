@@ -30,16 +30,16 @@ def _names(response) -> list[str]:
 
 
 def test_the_directory_lists_active_experts_only(user_client):
-    ExpertFactory(name="Shown")
-    ExpertFactory(name="Deactivated", is_active=False)
-    UserFactory(name="Customer")
+    ExpertFactory.create(name="Shown")
+    ExpertFactory.create(name="Deactivated", is_active=False)
+    UserFactory.create(name="Customer")
 
     assert _names(user_client.get(URL)) == ["Shown"]
 
 
 def test_an_expert_entry_has_the_documented_fields(user_client):
-    python = SkillFactory(name="python")
-    expert = _rated(ExpertFactory(name="Ann", profile__skills=[python]), "4.50", 2)
+    python = SkillFactory.create(name="python")
+    expert = _rated(ExpertFactory.create(name="Ann", profile__skills=[python]), "4.50", 2)
 
     entry = user_client.get(URL).json()["results"][0]
 
@@ -58,28 +58,28 @@ def test_an_expert_entry_has_the_documented_fields(user_client):
 
 
 def test_experts_are_ordered_by_rating_then_count_then_name(user_client):
-    _rated(ExpertFactory(name="Low"), "3.00", 10)
-    _rated(ExpertFactory(name="Top few"), "4.80", 2)
-    _rated(ExpertFactory(name="Top many"), "4.80", 9)
-    _rated(ExpertFactory(name="B unrated"), "0", 0)
-    _rated(ExpertFactory(name="A unrated"), "0", 0)
+    _rated(ExpertFactory.create(name="Low"), "3.00", 10)
+    _rated(ExpertFactory.create(name="Top few"), "4.80", 2)
+    _rated(ExpertFactory.create(name="Top many"), "4.80", 9)
+    _rated(ExpertFactory.create(name="B unrated"), "0", 0)
+    _rated(ExpertFactory.create(name="A unrated"), "0", 0)
 
     assert _names(user_client.get(URL)) == ["Top many", "Top few", "Low", "A unrated", "B unrated"]
 
 
 def test_active_requests_counts_only_active_ones(user_client):
-    expert = ExpertFactory(profile__max_active_requests=5)
+    expert = ExpertFactory.create(profile__max_active_requests=5)
     ActiveRequestFactory.create_batch(2, expert=expert)
-    ActiveRequestFactory(expert=expert, status=RequestStatus.CLOSED)
-    SupportRequestFactory()
+    ActiveRequestFactory.create(expert=expert, status=RequestStatus.CLOSED)
+    SupportRequestFactory.create()
 
     assert user_client.get(URL).json()["results"][0]["active_requests"] == 2
 
 
 def test_filter_by_skill_ignores_casing(user_client):
-    python, go = SkillFactory(name="Python"), SkillFactory(name="Go")
-    ExpertFactory(name="Pythonista", profile__skills=[python, go])
-    ExpertFactory(name="Gopher", profile__skills=[go])
+    python, go = SkillFactory.create(name="Python"), SkillFactory.create(name="Go")
+    ExpertFactory.create(name="Pythonista", profile__skills=[python, go])
+    ExpertFactory.create(name="Gopher", profile__skills=[go])
 
     assert _names(user_client.get(URL, {"skill": "python"})) == ["Pythonista"]
     assert _names(user_client.get(URL, {"skill": "GO"})) == ["Gopher", "Pythonista"]
@@ -87,9 +87,9 @@ def test_filter_by_skill_ignores_casing(user_client):
 
 
 def test_filter_by_online_and_available(user_client):
-    ExpertFactory(name="Online available", is_online=True)
-    ExpertFactory(name="Online busy", is_online=True, profile__is_available=False)
-    ExpertFactory(name="Offline available")
+    ExpertFactory.create(name="Online available", is_online=True)
+    ExpertFactory.create(name="Online busy", is_online=True, profile__is_available=False)
+    ExpertFactory.create(name="Offline available")
 
     assert _names(user_client.get(URL, {"online": "true"})) == ["Online available", "Online busy"]
     assert _names(user_client.get(URL, {"online": "false"})) == ["Offline available"]
@@ -100,9 +100,9 @@ def test_filter_by_online_and_available(user_client):
 
 
 def test_search_matches_name_or_bio_case_insensitively(user_client):
-    ExpertFactory(name="Kubernetes Kim", profile__bio="Clusters.")
-    ExpertFactory(name="Bob", profile__bio="I tame KUBERNETES at night.")
-    ExpertFactory(name="Carol", profile__bio="Spreadsheets.")
+    ExpertFactory.create(name="Kubernetes Kim", profile__bio="Clusters.")
+    ExpertFactory.create(name="Bob", profile__bio="I tame KUBERNETES at night.")
+    ExpertFactory.create(name="Carol", profile__bio="Spreadsheets.")
 
     assert _names(user_client.get(URL, {"search": "kubernetes"})) == ["Bob", "Kubernetes Kim"]
 
@@ -126,17 +126,17 @@ def test_the_directory_is_paginated(user_client):
 
 
 def test_listing_costs_the_same_queries_however_many_experts(user_client):
-    skills = [SkillFactory(name="a"), SkillFactory(name="b")]
+    skills = [SkillFactory.create(name="a"), SkillFactory.create(name="b")]
 
     def queries_for_page() -> int:
         with CaptureQueriesContext(connection) as captured:
             assert user_client.get(URL).status_code == 200
         return len(captured)
 
-    ExpertFactory(profile__skills=skills)
+    ExpertFactory.create(profile__skills=skills)
     one = queries_for_page()
     for _ in range(5):
-        ActiveRequestFactory(expert=ExpertFactory(profile__skills=skills))
+        ActiveRequestFactory.create(expert=ExpertFactory.create(profile__skills=skills))
 
     assert queries_for_page() == one
 
@@ -146,8 +146,8 @@ def test_the_directory_needs_a_signed_in_caller(api_client):
 
 
 def test_one_expert_by_id(user_client):
-    expert = ExpertFactory(name="Solo")
-    ActiveRequestFactory(expert=expert)
+    expert = ExpertFactory.create(name="Solo")
+    ActiveRequestFactory.create(expert=expert)
 
     response = user_client.get(f"{URL}{expert.pk}/")
 
@@ -157,6 +157,6 @@ def test_one_expert_by_id(user_client):
 
 
 def test_a_non_expert_or_unknown_id_is_404(user, user_client):
-    inactive = ExpertFactory(is_active=False)
+    inactive = ExpertFactory.create(is_active=False)
     for missing in (user.pk, inactive.pk, uuid.uuid4()):
         assert user_client.get(f"{URL}{missing}/").status_code == 404

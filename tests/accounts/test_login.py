@@ -8,7 +8,7 @@ URL = "/api/auth/login/"
 
 
 def test_login_returns_the_user_and_a_token_pair(api_client):
-    user = UserFactory(email="grace@example.com")
+    user = UserFactory.create(email="grace@example.com")
 
     response = api_client.post(
         URL, {"email": "grace@example.com", "password": TEST_PASSWORD}, format="json"
@@ -23,7 +23,7 @@ def test_login_returns_the_user_and_a_token_pair(api_client):
 
 
 def test_login_accepts_the_email_in_any_casing(api_client):
-    UserFactory(email="grace@example.com")
+    UserFactory.create(email="grace@example.com")
 
     response = api_client.post(
         URL, {"email": "  Grace@EXAMPLE.com ", "password": TEST_PASSWORD}, format="json"
@@ -33,7 +33,7 @@ def test_login_accepts_the_email_in_any_casing(api_client):
 
 
 def test_expert_login_includes_the_expert_profile(api_client):
-    expert = ExpertFactory()
+    expert = ExpertFactory.create()
 
     response = api_client.post(
         URL, {"email": expert.email, "password": TEST_PASSWORD}, format="json"
@@ -44,7 +44,7 @@ def test_expert_login_includes_the_expert_profile(api_client):
 
 
 def test_wrong_password_is_401_with_a_clear_detail(api_client):
-    user = UserFactory()
+    user = UserFactory.create()
 
     response = api_client.post(URL, {"email": user.email, "password": "nope-nope"}, format="json")
 
@@ -62,7 +62,7 @@ def test_unknown_email_gets_the_same_401_as_a_wrong_password(api_client):
 
 
 def test_inactive_user_cannot_log_in_even_with_the_right_password(api_client):
-    user = UserFactory(is_active=False)
+    user = UserFactory.create(is_active=False)
 
     response = api_client.post(URL, {"email": user.email, "password": TEST_PASSWORD}, format="json")
 

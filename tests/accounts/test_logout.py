@@ -33,7 +33,7 @@ def test_logging_out_twice_with_the_same_token_is_400(user, user_client):
 
 
 def test_someone_elses_refresh_token_is_403_and_stays_valid(user_client, api_client):
-    other = UserFactory()
+    other = UserFactory.create()
     refresh = str(RefreshToken.for_user(other))
 
     response = user_client.post(URL, {"refresh": refresh}, format="json")

@@ -24,8 +24,8 @@ def test_a_user_sees_their_own_profile(user, user_client):
 
 
 def test_an_expert_also_sees_their_expert_profile():
-    expert = ExpertFactory(
-        profile__skills=[SkillFactory(name="python"), SkillFactory(name="django")],
+    expert = ExpertFactory.create(
+        profile__skills=[SkillFactory.create(name="python"), SkillFactory.create(name="django")],
         profile__max_active_requests=3,
     )
 

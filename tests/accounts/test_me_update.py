@@ -69,9 +69,9 @@ def test_a_non_expert_sending_expert_fields_gets_400(user_client):
 
 
 def test_an_expert_edits_bio_skills_and_availability():
-    SkillFactory(name="Python")
-    SkillFactory(name="Go")
-    expert = ExpertFactory()
+    SkillFactory.create(name="Python")
+    SkillFactory.create(name="Go")
+    expert = ExpertFactory.create()
 
     response = client_for(expert).patch(
         URL,
@@ -90,8 +90,8 @@ def test_an_expert_edits_bio_skills_and_availability():
 
 
 def test_an_unknown_skill_is_400_and_nothing_changes():
-    SkillFactory(name="Python")
-    expert = ExpertFactory(profile__skills=[])
+    SkillFactory.create(name="Python")
+    expert = ExpertFactory.create(profile__skills=[])
 
     response = client_for(expert).patch(
         URL, {"bio": "changed", "skills": ["Python", "Cobol"]}, format="json"
@@ -105,7 +105,7 @@ def test_an_unknown_skill_is_400_and_nothing_changes():
 
 
 def test_an_expert_can_clear_their_skills():
-    expert = ExpertFactory(profile__skills=[SkillFactory(name="Rust")])
+    expert = ExpertFactory.create(profile__skills=[SkillFactory.create(name="Rust")])
 
     response = client_for(expert).patch(URL, {"skills": []}, format="json")
 
@@ -114,14 +114,14 @@ def test_an_expert_can_clear_their_skills():
 
 @pytest.mark.parametrize("body", [{"is_available": "maybe"}, {"skills": "Python"}])
 def test_malformed_expert_fields_are_400(body):
-    response = client_for(ExpertFactory()).patch(URL, body, format="json")
+    response = client_for(ExpertFactory.create()).patch(URL, body, format="json")
 
     assert response.status_code == 400
     assert set(response.json()) == set(body)
 
 
 def test_turning_available_hands_the_expert_to_matching_after_commit(eligibility_calls, patch_me):
-    expert = ExpertFactory(profile__is_available=False)
+    expert = ExpertFactory.create(profile__is_available=False)
 
     patch_me(expert, {"is_available": True})
 
@@ -129,8 +129,8 @@ def test_turning_available_hands_the_expert_to_matching_after_commit(eligibility
 
 
 def test_changing_skills_while_available_hands_the_expert_to_matching(eligibility_calls, patch_me):
-    SkillFactory(name="Python")
-    expert = ExpertFactory()
+    SkillFactory.create(name="Python")
+    expert = ExpertFactory.create()
 
     patch_me(expert, {"skills": ["Python"]})
 
@@ -150,8 +150,8 @@ def test_changing_skills_while_available_hands_the_expert_to_matching(eligibilit
 def test_edits_that_cannot_make_an_expert_eligible_do_not_trigger_matching(
     eligibility_calls, patch_me, available, body
 ):
-    SkillFactory(name="Python")
-    expert = ExpertFactory(profile__is_available=available)
+    SkillFactory.create(name="Python")
+    expert = ExpertFactory.create(profile__is_available=available)
 
     assert patch_me(expert, body).status_code == 200
 
@@ -159,7 +159,7 @@ def test_edits_that_cannot_make_an_expert_eligible_do_not_trigger_matching(
 
 
 def test_a_rejected_edit_does_not_trigger_matching(eligibility_calls, patch_me):
-    expert = ExpertFactory(profile__is_available=False)
+    expert = ExpertFactory.create(profile__is_available=False)
 
     response = patch_me(expert, {"is_available": True, "skills": ["Unknown"]})
 

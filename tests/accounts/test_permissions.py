@@ -15,9 +15,9 @@ def _allows(permission, user) -> bool:
 
 
 def test_each_role_permission_admits_exactly_its_role():
-    customer, expert, admin = UserFactory(), ExpertFactory(), AdminFactory()
-    staff_flag_only = UserFactory(is_staff=True)
-    admin_role_only = UserFactory(role=Role.ADMIN)
+    customer, expert, admin = UserFactory.create(), ExpertFactory.create(), AdminFactory.create()
+    staff_flag_only = UserFactory.create(is_staff=True)
+    admin_role_only = UserFactory.create(role=Role.ADMIN)
 
     assert [_allows(IsStaff, u) for u in (customer, expert, admin)] == [False, False, True]
     assert _allows(IsStaff, staff_flag_only)

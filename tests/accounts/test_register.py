@@ -44,7 +44,7 @@ def test_email_is_stored_lower_case(api_client):
 
 
 def test_duplicate_email_in_any_casing_is_a_field_error(api_client):
-    UserFactory(email="ada@example.com")
+    UserFactory.create(email="ada@example.com")
 
     response = api_client.post(URL, {**GOOD, "email": "ADA@EXAMPLE.COM"}, format="json")
 
@@ -99,6 +99,6 @@ def test_missing_fields_are_each_reported(api_client):
 
 
 def test_registration_ignores_a_bearer_token_of_someone_else(api_client):
-    client = client_for(UserFactory())
+    client = client_for(UserFactory.create())
 
     assert client.post(URL, GOOD, format="json").status_code == 201

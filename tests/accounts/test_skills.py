@@ -7,7 +7,7 @@ pytestmark = pytest.mark.django_db
 
 def test_skills_are_listed_by_name_and_paginated(user_client):
     for name in ["rust", "django", "billing"]:
-        SkillFactory(name=name)
+        SkillFactory.create(name=name)
 
     body = user_client.get("/api/skills/").json()
 

@@ -3,7 +3,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import TEST_PASSWORD, UserFactory
-from tests.helpers.concurrency import run_at_once
+from tests.helpers.concurrency import returned, run_at_once
 from tests.helpers.markers import requires_postgres
 
 URL = "/api/auth/refresh/"
@@ -18,7 +18,7 @@ def _login(client, user) -> dict:
 
 @pytest.mark.django_db
 def test_refresh_rotates_the_token_pair(api_client):
-    tokens = _login(api_client, UserFactory())
+    tokens = _login(api_client, UserFactory.create())
 
     response = api_client.post(URL, {"refresh": tokens["refresh"]}, format="json")
 
@@ -32,7 +32,7 @@ def test_refresh_rotates_the_token_pair(api_client):
 
 @pytest.mark.django_db
 def test_reusing_a_rotated_refresh_token_is_rejected(api_client):
-    tokens = _login(api_client, UserFactory())
+    tokens = _login(api_client, UserFactory.create())
     first = api_client.post(URL, {"refresh": tokens["refresh"]}, format="json")
     assert first.status_code == 200
 
@@ -53,14 +53,14 @@ def test_a_malformed_refresh_token_is_401(api_client, token):
 
 @pytest.mark.django_db
 def test_an_access_token_is_not_accepted_as_a_refresh_token(api_client):
-    tokens = _login(api_client, UserFactory())
+    tokens = _login(api_client, UserFactory.create())
 
     assert api_client.post(URL, {"refresh": tokens["access"]}, format="json").status_code == 401
 
 
 @pytest.mark.django_db
 def test_a_deactivated_user_cannot_refresh(api_client):
-    user = UserFactory()
+    user = UserFactory.create()
     tokens = _login(api_client, user)
     user.is_active = False
     user.save(update_fields=["is_active"])
@@ -79,12 +79,12 @@ def test_a_missing_refresh_field_is_400(api_client):
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_refreshes_with_one_token_yield_exactly_one_new_pair():
-    refresh = str(RefreshToken.for_user(UserFactory()))
+    refresh = str(RefreshToken.for_user(UserFactory.create()))
     racers = 4
 
     responses = run_at_once(
         [lambda: APIClient().post(URL, {"refresh": refresh}, format="json")] * racers
     )
-    statuses = [response.status_code for response in responses]
+    statuses = [response.status_code for response in returned(responses)]
 
     assert sorted(statuses) == [200] + [401] * (racers - 1)

@@ -11,8 +11,10 @@ from django.db import transaction
 from django.db.models import F
 from django.test import override_settings
 
+from accounts.models import User
 from chat.groups import EVENT_MESSAGE, request_group
 from chat.models import Message
+from chat.protocol.server import MessageData
 from chat.serializers import message_data
 from support.models import SupportRequest
 from tests.helpers.markers import requires_redis
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 @database_sync_to_async
-def store_silently(request, sender, content: str) -> dict:
+def store_silently(request: SupportRequest, sender: User, content: str) -> MessageData:
     """Store a message the way message_post does, but without broadcasting it: as if the
     channel layer had lost the broadcast."""
     with transaction.atomic():
@@ -33,8 +35,10 @@ def store_silently(request, sender, content: str) -> dict:
     return message_data(Message.objects.select_related("sender").get(pk=message.pk))
 
 
-async def broadcast_raw(message: dict) -> None:
-    await get_channel_layer().group_send(
+async def broadcast_raw(message: MessageData) -> None:
+    layer = get_channel_layer()
+    assert layer is not None
+    await layer.group_send(
         request_group(message["request_id"]), {"type": EVENT_MESSAGE, "message": message}
     )
 
@@ -121,7 +125,7 @@ async def test_sockets_survive_redis_dropping_their_connections_and_delivery_res
             expert_socket, {"type": "send-message", "request_id": request_id, "content": f"{n}"}
         )
         assert ack["type"] == "new-message"
-    received = []
+    received: list[dict] = []
     while len(received) < 3:
         received.append(await receive_until(user_socket, "new-message"))
     assert seqs(received) == [2, 3, 4]
@@ -145,7 +149,7 @@ async def test_every_socket_gets_every_message_once_in_order_under_concurrent_se
 
     await asyncio.gather(burst(user_socket, "u"), burst(expert_socket, "e"))
     for socket in (user_socket, expert_socket):
-        got = []
+        got: list[dict] = []
         while len(got) < 16:
             got.append(await receive_until(socket, "new-message"))
         assert seqs(got) == list(range(1, 17))

@@ -67,13 +67,13 @@ async def test_a_refresh_token_is_refused(user):
 
 
 async def test_an_inactive_user_is_refused(db):
-    user = await database_sync_to_async(UserFactory)(is_active=False)
+    user = await database_sync_to_async(UserFactory.create)(is_active=False)
     ok, _, _ = await handshake(await database_sync_to_async(access_token_for)(user))
     assert not ok
 
 
 async def test_a_deleted_user_is_refused(db):
-    user = await database_sync_to_async(UserFactory)()
+    user = await database_sync_to_async(UserFactory.create)()
     token = await database_sync_to_async(access_token_for)(user)
     await database_sync_to_async(user.delete)()
     ok, _, _ = await handshake(token)

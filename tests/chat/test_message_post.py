@@ -1,6 +1,7 @@
 """message_post: seqs 1..N with no gaps or repeats, whatever the concurrency."""
 
 import json
+from functools import partial
 
 import pytest
 
@@ -10,27 +11,26 @@ from chat.services import message_post
 from core.errors import NotActive, NotAllowed, NotFound
 from support.models import RequestStatus
 from tests.factories import ActiveRequestFactory, AdminFactory, MessageFactory, UserFactory
-from tests.helpers.concurrency import run_at_once
+from tests.helpers.concurrency import returned, run_at_once
 from tests.helpers.markers import requires_postgres
 
 
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_posts_get_seqs_one_to_n_without_gaps_or_repeats():
-    request = ActiveRequestFactory()
+    request = ActiveRequestFactory.create()
+    assert request.expert is not None
     senders = [request.requester, request.expert] * 8
 
     results = run_at_once(
         [
-            lambda sender=sender, n=n: message_post(
-                request_id=request.pk, sender=sender, content=f"m{n}"
-            )
+            partial(message_post, request_id=request.pk, sender=sender, content=f"m{n}")
             for n, sender in enumerate(senders)
         ]
     )
 
     assert not [r for r in results if isinstance(r, Exception)]
-    assert sorted(m.seq for m, _ in results) == list(range(1, 17))
+    assert sorted(m.seq for m, _ in returned(results)) == list(range(1, 17))
     assert list(Message.objects.filter(request=request).values_list("seq", flat=True)) == list(
         range(1, 17)
     )
@@ -41,7 +41,7 @@ def test_concurrent_posts_get_seqs_one_to_n_without_gaps_or_repeats():
 @requires_postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_posts_with_one_client_id_store_one_message_and_leave_no_gap():
-    request = ActiveRequestFactory()
+    request = ActiveRequestFactory.create()
     results = run_at_once(
         [
             lambda: message_post(
@@ -52,31 +52,31 @@ def test_concurrent_posts_with_one_client_id_store_one_message_and_leave_no_gap(
     )
 
     assert not [r for r in results if isinstance(r, Exception)]
-    assert len({m.pk for m, _ in results}) == 1
-    assert sorted(created for _, created in results) == [False] * 5 + [True]
+    assert len({m.pk for m, _ in returned(results)}) == 1
+    assert sorted(created for _, created in returned(results)) == [False] * 5 + [True]
     message_post(request_id=request.pk, sender=request.requester, content="next")
     assert list(Message.objects.filter(request=request).values_list("seq", flat=True)) == [1, 2]
 
 
 @pytest.mark.django_db
 def test_posting_to_a_request_that_is_not_active_raises_not_active():
-    request = ActiveRequestFactory(status=RequestStatus.CLOSED)
+    request = ActiveRequestFactory.create(status=RequestStatus.CLOSED)
     with pytest.raises(NotActive):
         message_post(request_id=request.pk, sender=request.requester, content="x")
 
 
 @pytest.mark.django_db
 def test_outsiders_get_not_found_and_staff_not_allowed():
-    request = ActiveRequestFactory()
+    request = ActiveRequestFactory.create()
     with pytest.raises(NotFound):
-        message_post(request_id=request.pk, sender=UserFactory(), content="x")
+        message_post(request_id=request.pk, sender=UserFactory.create(), content="x")
     with pytest.raises(NotAllowed):
-        message_post(request_id=request.pk, sender=AdminFactory(), content="x")
+        message_post(request_id=request.pk, sender=AdminFactory.create(), content="x")
     assert not Message.objects.exists()
 
 
 @pytest.mark.django_db
 def test_the_socket_shape_of_a_message_is_the_rest_shape():
-    message = MessageFactory(client_id="c-1")
+    message = MessageFactory.create(client_id="c-1")
     message = Message.objects.select_related("sender").get(pk=message.pk)
     assert message_data(message) == json.loads(json.dumps(MessageSerializer(message).data))

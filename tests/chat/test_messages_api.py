@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from chat.models import Message
 from chat.services import message_post
-from support.models import RequestStatus
+from support.models import RequestStatus, SupportRequest
 from tests.factories import ActiveRequestFactory, AdminFactory, UserFactory
 from tests.helpers.api import client_for
 
@@ -17,8 +17,8 @@ def url(request) -> str:
 
 
 @pytest.fixture
-def chat():
-    request = ActiveRequestFactory()
+def chat() -> SupportRequest:
+    request = ActiveRequestFactory.create()
     for n in range(1, 8):
         message_post(request_id=request.pk, sender=request.requester, content=f"m{n}")
     return request
@@ -51,11 +51,11 @@ def test_before_returns_the_latest_messages_before_it_ascending(chat):
 
 
 def test_staff_may_read_any_history(chat):
-    assert client_for(AdminFactory()).get(url(chat)).status_code == 200
+    assert client_for(AdminFactory.create()).get(url(chat)).status_code == 200
 
 
 def test_others_get_404(chat):
-    assert client_for(UserFactory()).get(url(chat)).status_code == 404
+    assert client_for(UserFactory.create()).get(url(chat)).status_code == 404
 
 
 def test_anonymous_gets_401(chat, api_client):
@@ -94,12 +94,12 @@ def test_post_with_bad_content_is_400_with_field_errors(chat, body):
 
 
 def test_post_by_staff_who_do_not_take_part_is_403(chat):
-    response = client_for(AdminFactory()).post(url(chat), {"content": "x"}, format="json")
+    response = client_for(AdminFactory.create()).post(url(chat), {"content": "x"}, format="json")
     assert response.status_code == 403
 
 
 def test_post_by_others_is_404(chat):
-    response = client_for(UserFactory()).post(url(chat), {"content": "x"}, format="json")
+    response = client_for(UserFactory.create()).post(url(chat), {"content": "x"}, format="json")
     assert response.status_code == 404
 
 

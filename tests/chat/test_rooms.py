@@ -82,7 +82,7 @@ async def test_after_seq_zero_replays_everything(active_request, requester):
 
 async def test_unknown_request_is_not_found(user):
     socket = await connected(user)
-    request = await database_sync_to_async(ActiveRequestFactory)()
+    request = await database_sync_to_async(ActiveRequestFactory.create)()
     answer = await ask(socket, {"type": "join-request", "request_id": str(request.pk), "ref": "x"})
     assert answer["type"] == "error"
     assert answer["code"] == "not_found"
@@ -92,7 +92,7 @@ async def test_unknown_request_is_not_found(user):
 
 
 async def test_staff_who_do_not_take_part_are_denied(active_request):
-    staff = await database_sync_to_async(AdminFactory)()
+    staff = await database_sync_to_async(AdminFactory.create)()
     socket = await connected(staff)
     answer = await ask(socket, {"type": "join-request", "request_id": str(active_request.pk)})
     assert answer["code"] == "access_denied"
@@ -101,8 +101,10 @@ async def test_staff_who_do_not_take_part_are_denied(active_request):
 
 @pytest.mark.parametrize("status", [RequestStatus.REQUESTED, RequestStatus.CANCELLED])
 async def test_a_request_that_is_not_active_cannot_be_joined(db, status):
-    user = await database_sync_to_async(UserFactory)()
-    request = await database_sync_to_async(SupportRequestFactory)(requester=user, status=status)
+    user = await database_sync_to_async(UserFactory.create)()
+    request = await database_sync_to_async(SupportRequestFactory.create)(
+        requester=user, status=status
+    )
     socket = await connected(user)
     answer = await ask(socket, {"type": "join-request", "request_id": str(request.pk)})
     assert answer["code"] == "not_active"

@@ -51,7 +51,7 @@ async def test_authenticate_with_a_fresh_token_keeps_the_socket_open(user):
 
 async def test_authenticate_with_another_users_token_is_denied_and_the_deadline_stays(user):
     socket = await open_socket(await token_closing_in(user, 1.5))
-    other = await database_sync_to_async(UserFactory)()
+    other = await database_sync_to_async(UserFactory.create)()
     answer = await ask(
         socket,
         {"type": "authenticate", "token": await database_sync_to_async(access_token_for)(other)},

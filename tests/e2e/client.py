@@ -9,9 +9,11 @@ import asyncio
 import json
 from contextlib import suppress
 from urllib.parse import quote
+from uuid import UUID
 
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin, Subprotocol
 
 from tests.e2e.servers import DaphneServer
 
@@ -29,12 +31,12 @@ async def open_connection(
     "header" (Authorization), "subprotocol" (["bearer", token]) or "query" (?token=)."""
     url = server.ws_url
     headers: dict[str, str] = {}
-    subprotocols = None
+    subprotocols: list[Subprotocol] | None = None
     if token is not None:
         if carrier == "header":
             headers["Authorization"] = f"Bearer {token}"
         elif carrier == "subprotocol":
-            subprotocols = ["bearer", token]
+            subprotocols = [Subprotocol("bearer"), Subprotocol(token)]
         elif carrier == "query":
             url = f"{url}?token={quote(token)}"
         else:
@@ -43,7 +45,7 @@ async def open_connection(
         url,
         additional_headers=headers,
         subprotocols=subprotocols,
-        origin=origin,
+        origin=Origin(origin) if origin is not None else None,
         open_timeout=WAIT_SECONDS,
         close_timeout=2,
         max_size=None,
@@ -84,14 +86,16 @@ class Socket:
     async def send_raw(self, data: str | bytes) -> None:
         await self.connection.send(data)
 
-    async def join(self, request_id, *, after_seq: int | None = None) -> dict:
-        frame = {"type": "join-request", "request_id": str(request_id)}
+    async def join(self, request_id: UUID | str, *, after_seq: int | None = None) -> dict:
+        frame: dict[str, str | int] = {"type": "join-request", "request_id": str(request_id)}
         if after_seq is not None:
             frame["after_seq"] = after_seq
         await self.send(frame)
         return await self.expect("joined", request_id=str(request_id))
 
-    async def say(self, request_id, content: str, *, client_id: str | None = None) -> None:
+    async def say(
+        self, request_id: UUID | str, content: str, *, client_id: str | None = None
+    ) -> None:
         frame = {"type": "send-message", "request_id": str(request_id), "content": content}
         if client_id is not None:
             frame["client_id"] = client_id

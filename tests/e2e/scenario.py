@@ -6,15 +6,20 @@ The daphne processes read the same PostgreSQL test database, so everything is co
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 from uuid import UUID
 
 import pytest
 from asgiref.sync import sync_to_async
+from django.conf import settings
 from django.db import connection
 from rest_framework_simplejwt.tokens import AccessToken
 
+from accounts.models import User
 from tests.factories import ActiveRequestFactory
 from tests.helpers.markers import requires_postgres, requires_redis
+
+T = TypeVar("T")
 
 # Every end-to-end module starts with `pytestmark = E2E`.
 E2E = [
@@ -38,7 +43,14 @@ async def in_db(function, /, *args, **kwargs):
     return await sync_to_async(run, thread_sensitive=False)()
 
 
-def access_token(user, *, lifetime: timedelta | None = None) -> str:
+def jwt_setting(name: str, kind: type[T]) -> T:
+    """settings.SIMPLE_JWT[name], checked to be a `kind` (the settings dict mixes types)."""
+    value = settings.SIMPLE_JWT[name]
+    assert isinstance(value, kind), value
+    return value
+
+
+def access_token(user: User, *, lifetime: timedelta | None = None) -> str:
     token = AccessToken.for_user(user)
     if lifetime is not None:
         token.set_exp(lifetime=lifetime)
@@ -57,13 +69,15 @@ class Pair:
 
 
 def _make_pair() -> Pair:
-    request = ActiveRequestFactory()
+    request = ActiveRequestFactory.create()
+    expert = request.expert
+    assert expert is not None
     return Pair(
         request_id=request.pk,
         user_id=request.requester_id,
-        expert_id=request.expert_id,
+        expert_id=expert.pk,
         user_token=access_token(request.requester),
-        expert_token=access_token(request.expert),
+        expert_token=access_token(expert),
     )
 
 

@@ -19,7 +19,6 @@ from urllib.parse import quote
 from django.conf import settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-MAX_FRAME_BYTES = 64 * 1024
 STARTUP_TIMEOUT_SECONDS = 20
 # Grace after SIGTERM before SIGKILL. Prompt exit on SIGTERM is tested in test_shutdown.py;
 # here the only goal is that no process outlives its test.
@@ -118,10 +117,6 @@ def launch(name: str, log_dir: Path, env: dict[str, str]) -> DaphneServer:
         "127.0.0.1",
         "-p",
         str(port),
-        "--websocket-max-message-size",
-        str(MAX_FRAME_BYTES),
-        "--websocket-max-frame-size",
-        str(MAX_FRAME_BYTES),
         "--access-log",
         str(access_log),
         "config.asgi:application",

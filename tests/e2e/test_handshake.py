@@ -9,46 +9,47 @@ from django.conf import settings
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 from websockets.exceptions import InvalidStatus
 
+from accounts.models import User
 from tests.e2e.client import Socket, open_connection
-from tests.e2e.scenario import E2E, access_token, in_db
+from tests.e2e.scenario import E2E, access_token, in_db, jwt_setting
 from tests.factories import UserFactory
 
 pytestmark = E2E
 
 
-def _no_token(user) -> None:
+def _no_token(user: User) -> None:
     return None
 
 
-def _bad_signature(user) -> str:
+def _bad_signature(user: User) -> str:
     claims = jwt.decode(
         access_token(user), settings.JWT_SECRET, algorithms=["HS256"], options={"verify_exp": False}
     )
     return jwt.encode(claims, "not-the-server-secret-but-just-as-long", algorithm="HS256")
 
 
-def _expired(user) -> str:
+def _expired(user: User) -> str:
     token = AccessToken.for_user(user)
     # Well past the server's clock-drift leeway.
-    token.set_exp(lifetime=-(settings.SIMPLE_JWT["LEEWAY"] + timedelta(minutes=5)))
+    token.set_exp(lifetime=-(jwt_setting("LEEWAY", timedelta) + timedelta(minutes=5)))
     return str(token)
 
 
-def _refresh_token(user) -> str:
+def _refresh_token(user: User) -> str:
     return str(RefreshToken.for_user(user))
 
 
-def _unknown_user(user) -> str:
+def _unknown_user(user: User) -> str:
     token = AccessToken()
-    token[settings.SIMPLE_JWT["USER_ID_CLAIM"]] = str(uuid.uuid4())
+    token[jwt_setting("USER_ID_CLAIM", str)] = str(uuid.uuid4())
     return str(token)
 
 
-def _inactive_user(user) -> str:
-    return access_token(UserFactory(is_active=False))
+def _inactive_user(user: User) -> str:
+    return access_token(UserFactory.create(is_active=False))
 
 
-def _garbage(user) -> str:
+def _garbage(user: User) -> str:
     return "this.is-not-a.jwt"
 
 
@@ -68,7 +69,7 @@ def _garbage(user) -> str:
 async def test_handshake_without_a_valid_access_token_is_rejected_with_403(
     shared_server, make_token
 ):
-    token = await in_db(lambda: make_token(UserFactory()))
+    token = await in_db(lambda: make_token(UserFactory.create()))
 
     with pytest.raises(InvalidStatus) as rejected:
         await open_connection(shared_server, token)
@@ -77,7 +78,7 @@ async def test_handshake_without_a_valid_access_token_is_rejected_with_403(
 
 
 async def test_handshake_from_a_disallowed_origin_is_rejected_with_403(shared_server):
-    token = await in_db(lambda: access_token(UserFactory()))
+    token = await in_db(lambda: access_token(UserFactory.create()))
 
     with pytest.raises(InvalidStatus) as rejected:
         await open_connection(shared_server, token, origin="https://attacker.example")
@@ -87,7 +88,7 @@ async def test_handshake_from_a_disallowed_origin_is_rejected_with_403(shared_se
 
 @pytest.mark.parametrize("origin", [None, "http://localhost:3000", "http://127.0.0.1"])
 async def test_handshake_with_an_allowed_or_missing_origin_is_accepted(shared_server, origin):
-    token = await in_db(lambda: access_token(UserFactory()))
+    token = await in_db(lambda: access_token(UserFactory.create()))
 
     connection = await open_connection(shared_server, token, origin=origin)
 
@@ -96,7 +97,7 @@ async def test_handshake_with_an_allowed_or_missing_origin_is_accepted(shared_se
 
 @pytest.mark.parametrize("carrier", ["header", "subprotocol", "query"])
 async def test_each_token_carrier_opens_a_working_socket(shared_server, carrier):
-    token = await in_db(lambda: access_token(UserFactory()))
+    token = await in_db(lambda: access_token(UserFactory.create()))
 
     socket = Socket(await open_connection(shared_server, token, carrier=carrier))
     try:
@@ -109,7 +110,7 @@ async def test_each_token_carrier_opens_a_working_socket(shared_server, carrier)
 
 
 async def test_server_selects_the_bearer_subprotocol_when_the_client_offers_it(shared_server):
-    token = await in_db(lambda: access_token(UserFactory()))
+    token = await in_db(lambda: access_token(UserFactory.create()))
 
     connection = await open_connection(shared_server, token, carrier="subprotocol")
 
@@ -118,7 +119,7 @@ async def test_server_selects_the_bearer_subprotocol_when_the_client_offers_it(s
 
 
 async def test_token_in_the_query_string_never_reaches_the_logs(server):
-    token = await in_db(lambda: access_token(UserFactory()))
+    token = await in_db(lambda: access_token(UserFactory.create()))
     socket = Socket(await open_connection(server, token, carrier="query"))
     await socket.send({"type": "no-such-frame", "ref": "probe"})
     await socket.expect("error", ref="probe")

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -31,7 +32,8 @@ def _site_config(servers: list[DaphneServer], port: int, log_dir: Path) -> str:
 
 
 @pytest.fixture
-def nginx(two_servers, tmp_path):
+def nginx(two_servers: list[DaphneServer], tmp_path: Path) -> Iterator[SimpleNamespace]:
+    assert NGINX is not None  # the module is skipped without it
     port = free_port()
     (tmp_path / "site.conf").write_text(_site_config(two_servers, port, tmp_path))
     (tmp_path / "nginx.conf").write_text(

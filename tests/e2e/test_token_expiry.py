@@ -4,10 +4,8 @@ import asyncio
 import time
 from datetime import timedelta
 
-from django.conf import settings
-
 from tests.e2e.client import Socket
-from tests.e2e.scenario import E2E, access_token, active_pair, in_db
+from tests.e2e.scenario import E2E, access_token, active_pair, in_db, jwt_setting
 from tests.factories import UserFactory
 
 pytestmark = E2E
@@ -16,13 +14,13 @@ pytestmark = E2E
 # A token minted with exp = now + REMAINING - leeway is accepted at the handshake and runs out
 # REMAINING seconds later, so no test waits out the whole leeway.
 REMAINING = timedelta(seconds=3)
-LIFETIME = REMAINING - settings.SIMPLE_JWT["LEEWAY"]
+LIFETIME = REMAINING - jwt_setting("LEEWAY", timedelta)
 CLOSE_DEADLINE_SECONDS = REMAINING.total_seconds()
 LATEST_CLOSE_SECONDS = CLOSE_DEADLINE_SECONDS + 5
 
 
 async def test_socket_is_closed_with_4001_when_its_token_expires_and_no_valid_token_came(server):
-    token = await in_db(lambda: access_token(UserFactory(), lifetime=LIFETIME))
+    token = await in_db(lambda: access_token(UserFactory.create(), lifetime=LIFETIME))
     socket = await Socket.open(server, token)
 
     # A renewal that is not a valid token is refused and does not move the deadline.

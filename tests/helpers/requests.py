@@ -1,13 +1,16 @@
 """Helpers shared by the request tests."""
 
+from collections.abc import Iterable
+
 from django.urls import reverse
 
+from accounts.models import Skill, User
 from tests.factories import ExpertFactory
 
 
-def online_expert(*, skills=(), capacity: int = 1, **fields):
+def online_expert(*, skills: Iterable[Skill] = (), capacity: int = 1, **fields: object) -> User:
     """An expert matching could pick right now: online and available."""
-    return ExpertFactory(
+    return ExpertFactory.create(
         is_online=True,
         profile__skills=list(skills),
         profile__max_active_requests=capacity,

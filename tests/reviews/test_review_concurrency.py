@@ -1,6 +1,9 @@
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal
+from functools import partial
 
 import pytest
+from rest_framework.response import Response
 
 from core.errors import Conflict
 from reviews.models import Review
@@ -8,27 +11,32 @@ from reviews.services import review_create
 from support.models import ExpertProfile, RequestStatus
 from tests.factories import ActiveRequestFactory, ExpertFactory
 from tests.helpers.api import client_for
-from tests.helpers.concurrency import run_at_once
+from tests.helpers.concurrency import returned, run_at_once
 from tests.helpers.markers import requires_postgres
 
 pytestmark = [requires_postgres, pytest.mark.django_db(transaction=True)]
 
 
 def test_simultaneous_reviews_of_one_expert_keep_count_and_average_exact():
-    expert = ExpertFactory()
+    expert = ExpertFactory.create()
     ratings = [5, 4, 4, 3, 5, 1, 2, 5, 4, 3]
-    closed = [ActiveRequestFactory(expert=expert, status=RequestStatus.CLOSED) for _ in ratings]
-    calls = []
+    closed = [
+        ActiveRequestFactory.create(expert=expert, status=RequestStatus.CLOSED) for _ in ratings
+    ]
+    calls: list[Callable[[], Response]] = []
     for request, rating in zip(closed, ratings, strict=True):
         client = client_for(request.requester)
         calls.append(
-            lambda c=client, r=request, v=rating: c.post(
-                f"/api/requests/{r.pk}/review/", {"rating": v}, format="json"
+            partial(
+                client.post,
+                f"/api/requests/{request.pk}/review/",
+                {"rating": rating},
+                format="json",
             )
         )
     responses = run_at_once(calls)
 
-    assert [r.status_code for r in responses] == [201] * len(ratings)
+    assert [r.status_code for r in returned(responses)] == [201] * len(ratings)
     profile = ExpertProfile.objects.get(user=expert)
     expected = (Decimal(sum(ratings)) / len(ratings)).quantize(Decimal("0.01"), ROUND_HALF_UP)
     assert (profile.rating_sum, profile.rating_count) == (sum(ratings), len(ratings))
@@ -36,7 +44,7 @@ def test_simultaneous_reviews_of_one_expert_keep_count_and_average_exact():
 
 
 def test_the_same_review_sent_twice_at_once_is_stored_once():
-    closed = ActiveRequestFactory(status=RequestStatus.CLOSED)
+    closed = ActiveRequestFactory.create(status=RequestStatus.CLOSED)
     results = run_at_once(
         [
             lambda: review_create(request_id=closed.pk, reviewer=closed.requester, rating=5)

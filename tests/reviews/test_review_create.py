@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 
 from reviews.models import Review
-from support.models import ExpertProfile, RequestStatus
+from support.models import ExpertProfile, RequestStatus, SupportRequest
 from tests.factories import (
     ActiveRequestFactory,
     AdminFactory,
@@ -22,8 +22,8 @@ def _review_url(request_id) -> str:
 
 
 @pytest.fixture
-def closed():
-    return ActiveRequestFactory(status=RequestStatus.CLOSED)
+def closed() -> SupportRequest:
+    return ActiveRequestFactory.create(status=RequestStatus.CLOSED)
 
 
 def test_requester_reviews_a_closed_request(closed):
@@ -59,9 +59,9 @@ def test_comment_is_optional(closed):
 
 
 def test_average_is_exact_to_two_places():
-    expert = ExpertFactory()
+    expert = ExpertFactory.create()
     for rating in (5, 4, 4):
-        closed = ActiveRequestFactory(expert=expert, status=RequestStatus.CLOSED)
+        closed = ActiveRequestFactory.create(expert=expert, status=RequestStatus.CLOSED)
         client_for(closed.requester).post(_review_url(closed.pk), {"rating": rating}, format="json")
     profile = ExpertProfile.objects.get(user=expert)
     assert (profile.rating_sum, profile.rating_count, profile.rating_avg) == (
@@ -80,7 +80,7 @@ def test_second_review_of_the_same_request_is_a_conflict(closed):
 
 
 def test_reviewing_an_active_request_is_a_conflict():
-    active = ActiveRequestFactory()
+    active = ActiveRequestFactory.create()
     response = client_for(active.requester).post(
         _review_url(active.pk), {"rating": 5}, format="json"
     )
@@ -89,7 +89,7 @@ def test_reviewing_an_active_request_is_a_conflict():
 
 @pytest.mark.parametrize("status", [RequestStatus.REQUESTED, RequestStatus.CANCELLED])
 def test_reviewing_a_request_that_never_had_an_expert_is_a_conflict(status):
-    waiting = SupportRequestFactory(status=status)
+    waiting = SupportRequestFactory.create(status=status)
     response = client_for(waiting.requester).post(
         _review_url(waiting.pk), {"rating": 5}, format="json"
     )
@@ -99,14 +99,16 @@ def test_reviewing_a_request_that_never_had_an_expert_is_a_conflict(status):
 
 @pytest.mark.parametrize("who", ["expert", "staff"])
 def test_others_who_can_see_the_request_may_not_review_it(closed, who):
-    caller = closed.expert if who == "expert" else AdminFactory()
+    caller = closed.expert if who == "expert" else AdminFactory.create()
     response = client_for(caller).post(_review_url(closed.pk), {"rating": 5}, format="json")
     assert response.status_code == 403
 
 
 @pytest.mark.parametrize("outsider", [UserFactory, ExpertFactory])
-def test_outsiders_get_404(closed, outsider):
-    response = client_for(outsider()).post(_review_url(closed.pk), {"rating": 5}, format="json")
+def test_outsiders_get_404(closed: SupportRequest, outsider: type[UserFactory]) -> None:
+    response = client_for(outsider.create()).post(
+        _review_url(closed.pk), {"rating": 5}, format="json"
+    )
     assert response.status_code == 404
 
 

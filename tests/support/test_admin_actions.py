@@ -29,8 +29,8 @@ def _act(browser: Client, action: str, *requests):
 
 
 def test_request_list_filters_and_searches(staff_browser):
-    SupportRequestFactory(title="Printer on fire")
-    SupportRequestFactory(title="Lost password")
+    SupportRequestFactory.create(title="Printer on fire")
+    SupportRequestFactory.create(title="Lost password")
     response = staff_browser.get(CHANGELIST, {"q": "printer", "status__exact": "REQUESTED"})
     assert response.status_code == 200
     assert b"Printer on fire" in response.content
@@ -38,14 +38,14 @@ def test_request_list_filters_and_searches(staff_browser):
 
 
 def test_request_page_shows_its_messages(staff_browser):
-    message = MessageFactory(content="the conversation so far", seq=1)
+    message = MessageFactory.create(content="the conversation so far", seq=1)
     response = staff_browser.get(f"{CHANGELIST}{message.request.pk}/change/")
     assert response.status_code == 200
     assert b"the conversation so far" in response.content
 
 
 def test_cancel_action_cancels_waiting_requests_and_reports_the_rest(staff_browser):
-    waiting, active = SupportRequestFactory(), ActiveRequestFactory()
+    waiting, active = SupportRequestFactory.create(), ActiveRequestFactory.create()
     response = _act(staff_browser, "cancel_selected", waiting, active)
     assert response.status_code == 200
     waiting.refresh_from_db()
@@ -58,7 +58,7 @@ def test_cancel_action_cancels_waiting_requests_and_reports_the_rest(staff_brows
 
 
 def test_close_action_closes_active_requests(staff_browser):
-    active, waiting = ActiveRequestFactory(), SupportRequestFactory()
+    active, waiting = ActiveRequestFactory.create(), SupportRequestFactory.create()
     _act(staff_browser, "close_selected", active, waiting)
     active.refresh_from_db()
     waiting.refresh_from_db()

@@ -15,16 +15,16 @@ STATS = "/api/admin/stats/"
 
 
 def test_stats_count_people_requests_messages_and_ratings(admin_client, user):
-    ExpertFactory(is_online=True)
-    ExpertFactory(is_online=False)
-    SupportRequestFactory(requester=user)
-    SupportRequestFactory(requester=user, status="CANCELLED")
-    active = ActiveRequestFactory(requester=user)
-    MessageFactory(request=active, seq=1)
-    MessageFactory(request=active, seq=2)
-    ReviewFactory(rating=5)
-    ReviewFactory(rating=4)
-    ReviewFactory(rating=4)
+    ExpertFactory.create(is_online=True)
+    ExpertFactory.create(is_online=False)
+    SupportRequestFactory.create(requester=user)
+    SupportRequestFactory.create(requester=user, status="CANCELLED")
+    active = ActiveRequestFactory.create(requester=user)
+    MessageFactory.create(request=active, seq=1)
+    MessageFactory.create(request=active, seq=2)
+    ReviewFactory.create(rating=5)
+    ReviewFactory.create(rating=4)
+    ReviewFactory.create(rating=4)
 
     response = admin_client.get(STATS)
 

@@ -1,7 +1,11 @@
 """Races against real PostgreSQL row locks: many threads, released together by a barrier."""
 
+from collections.abc import Callable
+from functools import partial
+
 import pytest
 from django.db.models import Count
+from rest_framework.response import Response
 
 from core.errors import Conflict
 from support.matching import expert_became_eligible, match_request
@@ -9,7 +13,7 @@ from support.models import RequestStatus, SupportRequest
 from support.services import request_accept, request_assign
 from tests.factories import AdminFactory, ExpertFactory, SupportRequestFactory
 from tests.helpers.api import client_for
-from tests.helpers.concurrency import run_at_once
+from tests.helpers.concurrency import returned, run_at_once
 from tests.helpers.markers import requires_postgres
 from tests.helpers.requests import online_expert, url
 
@@ -26,10 +30,10 @@ def _active_per_expert() -> dict:
 
 
 def test_twelve_experts_accepting_one_request_at_once_yield_exactly_one_winner():
-    waiting = SupportRequestFactory()
-    clients = [client_for(ExpertFactory()) for _ in range(12)]
-    responses = run_at_once(
-        [lambda c=c: c.post(url("request-accept", waiting.pk)) for c in clients]
+    waiting = SupportRequestFactory.create()
+    clients = [client_for(ExpertFactory.create()) for _ in range(12)]
+    responses = returned(
+        run_at_once([partial(c.post, url("request-accept", waiting.pk)) for c in clients])
     )
     codes = sorted(r.status_code for r in responses)
     assert codes == [200] + [409] * 11
@@ -40,31 +44,31 @@ def test_twelve_experts_accepting_one_request_at_once_yield_exactly_one_winner()
 
 
 def test_expert_of_capacity_one_accepting_several_requests_at_once_gets_exactly_one():
-    expert = ExpertFactory()
+    expert = ExpertFactory.create()
     requests = SupportRequestFactory.create_batch(8)
-    calls = []
+    calls: list[Callable[[], Response]] = []
     for request in requests:
         client = client_for(expert)
-        calls.append(lambda c=client, r=request: c.post(url("request-accept", r.pk)))
-    responses = run_at_once(calls)
+        calls.append(partial(client.post, url("request-accept", request.pk)))
+    responses = returned(run_at_once(calls))
     assert sorted(r.status_code for r in responses) == [200] + [409] * 7
     assert _active_per_expert() == {expert.pk: 1}
 
 
 def test_accept_assign_and_matching_racing_for_one_expert_never_exceed_capacity():
     expert = online_expert(capacity=2)
-    staff = AdminFactory()
+    staff = AdminFactory.create()
     requests = SupportRequestFactory.create_batch(9)
-    calls = []
+    calls: list[Callable[[], object]] = []
     for index, request in enumerate(requests):
         if index % 3 == 0:
-            calls.append(lambda r=request: request_accept(request_id=r.pk, expert=expert))
+            calls.append(partial(request_accept, request_id=request.pk, expert=expert))
         elif index % 3 == 1:
             calls.append(
-                lambda r=request: request_assign(request_id=r.pk, expert_id=expert.pk, staff=staff)
+                partial(request_assign, request_id=request.pk, expert_id=expert.pk, staff=staff)
             )
         else:
-            calls.append(lambda r=request: match_request(request_id=r.pk))
+            calls.append(partial(match_request, request_id=request.pk))
     calls += [lambda: expert_became_eligible(expert_id=expert.pk)] * 3
     results = run_at_once(calls)
     assert not [r for r in results if isinstance(r, Exception) and not isinstance(r, Conflict)]
@@ -74,8 +78,10 @@ def test_accept_assign_and_matching_racing_for_one_expert_never_exceed_capacity(
 def test_concurrent_matching_runs_never_overfill_an_expert_or_double_assign():
     experts = [online_expert(capacity=2) for _ in range(4)]
     requests = SupportRequestFactory.create_batch(12)
-    calls = [lambda e=e: expert_became_eligible(expert_id=e.pk) for e in experts * 2]
-    calls += [lambda r=r: match_request(request_id=r.pk) for r in requests]
+    calls: list[Callable[[], object]] = [
+        partial(expert_became_eligible, expert_id=e.pk) for e in experts * 2
+    ]
+    calls += [partial(match_request, request_id=r.pk) for r in requests]
     results = run_at_once(calls)
 
     assert not [r for r in results if isinstance(r, Exception)]

@@ -2,13 +2,15 @@
 after the change has been committed."""
 
 import asyncio
+from typing import Any
 
 import pytest
 from asgiref.sync import sync_to_async
 from channels import DEFAULT_CHANNEL_LAYER
-from channels.layers import channel_layers, get_channel_layer
+from channels.layers import BaseChannelLayer, channel_layers, get_channel_layer
 from django.db import connection, transaction
 
+from accounts.models import User
 from chat.groups import EVENT_FRAME, request_group, user_group
 from support.models import RequestStatus, SupportRequest
 from support.serializers import SupportRequestSerializer, request_as_json
@@ -51,9 +53,9 @@ async def _listen(layer, *groups: str) -> str:
 _waiting: dict[str, asyncio.Task] = {}
 
 
-async def _frames(layer, channel: str, *, wait: float = 0.5) -> list[dict]:
+async def _frames(layer: BaseChannelLayer, channel: str, *, wait: float = 0.5) -> list[dict]:
     """Every frame that arrives on `channel` until it stays quiet for `wait` seconds."""
-    frames = []
+    frames: list[dict] = []
     while True:
         receive = _waiting.pop(channel, None) or asyncio.ensure_future(layer.receive(channel))
         done, _ = await asyncio.wait({receive}, timeout=wait)
@@ -65,17 +67,17 @@ async def _frames(layer, channel: str, *, wait: float = 0.5) -> list[dict]:
         frames.append(event["frame"])
 
 
-def _busy_expert(**kwargs):
+def _busy_expert(**kwargs: Any) -> User:
     expert = online_expert(**kwargs)
-    ActiveRequestFactory(expert=expert)
+    ActiveRequestFactory.create(expert=expert)
     return expert
 
 
 async def test_waiting_request_is_queued_to_online_experts_whose_queue_shows_it(layer):
-    python = await sync_to_async(SkillFactory)(name="Python")
-    requester = await sync_to_async(UserFactory)()
+    python = await sync_to_async(SkillFactory.create)(name="Python")
+    requester = await sync_to_async(UserFactory.create)()
     watcher = await sync_to_async(_busy_expert)(skills=[python])
-    offline = await sync_to_async(ExpertFactory)(is_online=False, profile__skills=[python])
+    offline = await sync_to_async(ExpertFactory.create)(is_online=False, profile__skills=[python])
     unskilled = await sync_to_async(_busy_expert)()
     requester_ch, watcher_ch, offline_ch, unskilled_ch = [
         await _listen(layer, user_group(u.pk)) for u in (requester, watcher, offline, unskilled)
@@ -100,7 +102,7 @@ async def test_waiting_request_is_queued_to_online_experts_whose_queue_shows_it(
 
 
 async def test_matched_request_tells_requester_and_expert_and_others_that_it_is_taken(layer):
-    requester = await sync_to_async(UserFactory)()
+    requester = await sync_to_async(UserFactory.create)()
     winner = await sync_to_async(online_expert)()
     busy = await sync_to_async(_busy_expert)()
     requester_ch = await _listen(layer, user_group(requester.pk))
@@ -122,9 +124,9 @@ async def test_matched_request_tells_requester_and_expert_and_others_that_it_is_
 
 async def test_accept_and_close_are_announced_in_the_request_room(layer):
     waiting = await sync_to_async(
-        lambda: SupportRequest.objects.create(requester=UserFactory(), title="Help")
+        lambda: SupportRequest.objects.create(requester=UserFactory.create(), title="Help")
     )()
-    expert = await sync_to_async(ExpertFactory)()
+    expert = await sync_to_async(ExpertFactory.create)()
     room = await _listen(layer, request_group(waiting.pk))
 
     await sync_to_async(request_accept)(request_id=waiting.pk, expert=expert)
@@ -138,7 +140,7 @@ async def test_accept_and_close_are_announced_in_the_request_room(layer):
 
 async def test_cancelled_request_is_gone_from_watchers_queues(layer):
     watcher = await sync_to_async(_busy_expert)()
-    requester = await sync_to_async(UserFactory)()
+    requester = await sync_to_async(UserFactory.create)()
     created = await sync_to_async(request_create)(requester=requester, title="Help")
     watcher_ch = await _listen(layer, user_group(watcher.pk))
     requester_ch = await _listen(layer, user_group(requester.pk))
@@ -151,7 +153,7 @@ async def test_cancelled_request_is_gone_from_watchers_queues(layer):
 
 
 async def test_nothing_is_sent_for_a_change_that_is_rolled_back(layer):
-    requester = await sync_to_async(UserFactory)()
+    requester = await sync_to_async(UserFactory.create)()
     requester_ch = await _listen(layer, user_group(requester.pk))
 
     def create_then_roll_back() -> None:
@@ -166,7 +168,7 @@ async def test_nothing_is_sent_for_a_change_that_is_rolled_back(layer):
 
 
 async def test_frame_arrives_only_once_the_change_is_visible_in_the_database(layer):
-    active = await sync_to_async(ActiveRequestFactory)()
+    active = await sync_to_async(ActiveRequestFactory.create)()
     room = await _listen(layer, request_group(active.pk))
 
     closing = asyncio.ensure_future(

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_expert_accepts_a_waiting_request(expert, expert_client):
-    waiting = SupportRequestFactory()
+    waiting = SupportRequestFactory.create()
     response = expert_client.post(url("request-accept", waiting.pk))
     assert response.status_code == 200
     assert response.json()["status"] == "ACTIVE"
@@ -30,8 +30,8 @@ def test_expert_accepts_a_waiting_request(expert, expert_client):
 
 
 def test_offline_or_unavailable_expert_may_still_accept_by_hand():
-    expert = ExpertFactory(is_online=False, profile__is_available=False)
-    waiting = SupportRequestFactory()
+    expert = ExpertFactory.create(is_online=False, profile__is_available=False)
+    waiting = SupportRequestFactory.create()
     assert client_for(expert).post(url("request-accept", waiting.pk)).status_code == 200
 
 
@@ -40,9 +40,9 @@ def test_offline_or_unavailable_expert_may_still_accept_by_hand():
 )
 def test_accepting_a_request_that_is_not_waiting_is_a_conflict(expert_client, status):
     if status in (RequestStatus.ACTIVE, RequestStatus.CLOSED):
-        settled = ActiveRequestFactory(status=status)
+        settled = ActiveRequestFactory.create(status=status)
     else:
-        settled = SupportRequestFactory(status=status)
+        settled = SupportRequestFactory.create(status=status)
     response = expert_client.post(url("request-accept", settled.pk))
     assert response.status_code == 409
     settled.refresh_from_db()
@@ -50,15 +50,15 @@ def test_accepting_a_request_that_is_not_waiting_is_a_conflict(expert_client, st
 
 
 def test_second_expert_gets_409_when_request_already_taken(expert_client):
-    waiting = SupportRequestFactory()
+    waiting = SupportRequestFactory.create()
     assert expert_client.post(url("request-accept", waiting.pk)).status_code == 200
-    other = client_for(ExpertFactory())
+    other = client_for(ExpertFactory.create())
     assert other.post(url("request-accept", waiting.pk)).status_code == 409
 
 
 def test_expert_at_capacity_gets_409(expert, expert_client):
-    ActiveRequestFactory(expert=expert)
-    waiting = SupportRequestFactory()
+    ActiveRequestFactory.create(expert=expert)
+    waiting = SupportRequestFactory.create()
     response = expert_client.post(url("request-accept", waiting.pk))
     assert response.status_code == 409
     assert "capacity" in response.json()["detail"]
@@ -67,35 +67,35 @@ def test_expert_at_capacity_gets_409(expert, expert_client):
 
 
 def test_expert_with_capacity_two_takes_a_second_request():
-    expert = ExpertFactory(profile__max_active_requests=2)
-    ActiveRequestFactory(expert=expert)
-    waiting = SupportRequestFactory()
+    expert = ExpertFactory.create(profile__max_active_requests=2)
+    ActiveRequestFactory.create(expert=expert)
+    waiting = SupportRequestFactory.create()
     assert client_for(expert).post(url("request-accept", waiting.pk)).status_code == 200
 
 
 def test_closed_requests_do_not_count_against_capacity(expert, expert_client):
-    ActiveRequestFactory(expert=expert, status=RequestStatus.CLOSED)
-    waiting = SupportRequestFactory()
+    ActiveRequestFactory.create(expert=expert, status=RequestStatus.CLOSED)
+    waiting = SupportRequestFactory.create()
     assert expert_client.post(url("request-accept", waiting.pk)).status_code == 200
 
 
 def test_expert_without_the_requests_skill_gets_409(expert_client):
-    waiting = SupportRequestFactory(skill=SkillFactory(name="Rust"))
+    waiting = SupportRequestFactory.create(skill=SkillFactory.create(name="Rust"))
     response = expert_client.post(url("request-accept", waiting.pk))
     assert response.status_code == 409
     assert "skill" in response.json()["detail"]
 
 
 def test_expert_with_the_skill_accepts():
-    rust = SkillFactory(name="Rust")
-    expert = ExpertFactory(profile__skills=[rust])
-    waiting = SupportRequestFactory(skill=rust)
+    rust = SkillFactory.create(name="Rust")
+    expert = ExpertFactory.create(profile__skills=[rust])
+    waiting = SupportRequestFactory.create(skill=rust)
     assert client_for(expert).post(url("request-accept", waiting.pk)).status_code == 200
 
 
 @pytest.mark.parametrize("role", ["user", "admin_user"])
 def test_customers_and_staff_may_not_accept(request, role):
-    waiting = SupportRequestFactory()
+    waiting = SupportRequestFactory.create()
     caller = request.getfixturevalue(role)
     assert client_for(caller).post(url("request-accept", waiting.pk)).status_code == 403
     waiting.refresh_from_db()

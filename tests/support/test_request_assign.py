@@ -17,8 +17,8 @@ pytestmark = pytest.mark.django_db
 
 
 def test_staff_assign_a_waiting_request_to_an_offline_expert(admin_client):
-    expert = ExpertFactory(is_online=False)
-    waiting = SupportRequestFactory()
+    expert = ExpertFactory.create(is_online=False)
+    waiting = SupportRequestFactory.create()
     response = admin_client.post(
         url("request-assign", waiting.pk), {"expert_id": str(expert.pk)}, format="json"
     )
@@ -31,8 +31,8 @@ def test_staff_assign_a_waiting_request_to_an_offline_expert(admin_client):
 
 
 def test_assigning_to_an_expert_at_capacity_is_a_conflict(admin_client, expert):
-    ActiveRequestFactory(expert=expert)
-    waiting = SupportRequestFactory()
+    ActiveRequestFactory.create(expert=expert)
+    waiting = SupportRequestFactory.create()
     response = admin_client.post(
         url("request-assign", waiting.pk), {"expert_id": str(expert.pk)}, format="json"
     )
@@ -40,7 +40,7 @@ def test_assigning_to_an_expert_at_capacity_is_a_conflict(admin_client, expert):
 
 
 def test_assigning_to_an_expert_without_the_skill_is_a_conflict(admin_client, expert):
-    waiting = SupportRequestFactory(skill=SkillFactory())
+    waiting = SupportRequestFactory.create(skill=SkillFactory.create())
     response = admin_client.post(
         url("request-assign", waiting.pk), {"expert_id": str(expert.pk)}, format="json"
     )
@@ -48,7 +48,7 @@ def test_assigning_to_an_expert_without_the_skill_is_a_conflict(admin_client, ex
 
 
 def test_assigning_an_active_request_again_is_a_conflict(admin_client, expert):
-    active = ActiveRequestFactory()
+    active = ActiveRequestFactory.create()
     response = admin_client.post(
         url("request-assign", active.pk), {"expert_id": str(expert.pk)}, format="json"
     )
@@ -58,10 +58,10 @@ def test_assigning_an_active_request_again_is_a_conflict(admin_client, expert):
 
 
 @pytest.mark.parametrize(
-    "expert_id", [lambda: UserFactory().pk, uuid.uuid4, lambda: "nope", lambda: None]
+    "expert_id", [lambda: UserFactory.create().pk, uuid.uuid4, lambda: "nope", lambda: None]
 )
 def test_assigning_to_a_non_expert_or_unknown_id_is_a_field_error(admin_client, expert_id):
-    waiting = SupportRequestFactory()
+    waiting = SupportRequestFactory.create()
     value = expert_id()
     response = admin_client.post(
         url("request-assign", waiting.pk),
@@ -73,8 +73,8 @@ def test_assigning_to_a_non_expert_or_unknown_id_is_a_field_error(admin_client, 
 
 
 def test_assigning_to_a_deactivated_expert_is_a_field_error(admin_client):
-    expert = ExpertFactory(is_active=False)
-    waiting = SupportRequestFactory()
+    expert = ExpertFactory.create(is_active=False)
+    waiting = SupportRequestFactory.create()
     response = admin_client.post(
         url("request-assign", waiting.pk), {"expert_id": str(expert.pk)}, format="json"
     )
@@ -90,8 +90,8 @@ def test_assigning_an_unknown_request_is_404(admin_client, expert):
 
 @pytest.mark.parametrize("role", ["user", "expert"])
 def test_only_staff_may_assign(request, role):
-    waiting = SupportRequestFactory(requester=request.getfixturevalue("user"))
-    target = ExpertFactory()
+    waiting = SupportRequestFactory.create(requester=request.getfixturevalue("user"))
+    target = ExpertFactory.create()
     caller = request.getfixturevalue(role)
     response = client_for(caller).post(
         url("request-assign", waiting.pk), {"expert_id": str(target.pk)}, format="json"

@@ -10,7 +10,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_user_opens_a_request_that_waits_when_no_expert_is_online(user_client, user):
-    ExpertFactory(is_online=False)
+    ExpertFactory.create(is_online=False)
     response = user_client.post(
         url("request-list"), {"title": "Printer on fire", "description": "Smoke"}, format="json"
     )
@@ -50,7 +50,7 @@ def test_new_request_is_matched_at_once_to_an_online_expert(user_client):
 
 
 def test_skill_is_given_by_name_in_any_case(user_client):
-    SkillFactory(name="Python")
+    SkillFactory.create(name="Python")
     response = user_client.post(
         url("request-list"), {"title": "Help", "skill": "python"}, format="json"
     )

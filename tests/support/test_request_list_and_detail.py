@@ -15,9 +15,9 @@ def _ids(response) -> list[str]:
 
 
 def test_users_see_only_their_own_requests_newest_first(user, user_client):
-    older = SupportRequestFactory(requester=user)
-    newer = ActiveRequestFactory(requester=user)
-    SupportRequestFactory()
+    older = SupportRequestFactory.create(requester=user)
+    newer = ActiveRequestFactory.create(requester=user)
+    SupportRequestFactory.create()
     response = user_client.get(url("request-list"))
     assert response.status_code == 200
     assert response.json()["count"] == 2
@@ -25,21 +25,21 @@ def test_users_see_only_their_own_requests_newest_first(user, user_client):
 
 
 def test_experts_see_only_requests_assigned_to_them(expert, expert_client):
-    mine = ActiveRequestFactory(expert=expert)
-    ActiveRequestFactory()
-    SupportRequestFactory()
+    mine = ActiveRequestFactory.create(expert=expert)
+    ActiveRequestFactory.create()
+    SupportRequestFactory.create()
     assert _ids(expert_client.get(url("request-list"))) == [str(mine.pk)]
 
 
 def test_staff_see_every_request(admin_client):
     SupportRequestFactory.create_batch(2)
-    ActiveRequestFactory()
+    ActiveRequestFactory.create()
     assert admin_client.get(url("request-list")).json()["count"] == 3
 
 
 def test_list_is_filtered_by_status(admin_client):
-    SupportRequestFactory()
-    active = ActiveRequestFactory()
+    SupportRequestFactory.create()
+    active = ActiveRequestFactory.create()
     response = admin_client.get(url("request-list"), {"status": "ACTIVE"})
     assert _ids(response) == [str(active.pk)]
 
@@ -60,7 +60,8 @@ def test_list_is_paginated(user, user_client):
 
 @pytest.mark.parametrize("who", ["requester", "expert", "staff"])
 def test_participants_and_staff_see_a_request(admin_user, who):
-    active = ActiveRequestFactory()
+    active = ActiveRequestFactory.create()
+    assert active.expert is not None
     caller = {"requester": active.requester, "expert": active.expert, "staff": admin_user}[who]
     response = client_for(caller).get(url("request-detail", active.pk))
     assert response.status_code == 200
@@ -69,9 +70,9 @@ def test_participants_and_staff_see_a_request(admin_user, who):
 
 
 @pytest.mark.parametrize("outsider", [UserFactory, ExpertFactory])
-def test_outsiders_get_404_for_a_request_they_are_not_part_of(outsider):
-    active = ActiveRequestFactory()
-    assert client_for(outsider()).get(url("request-detail", active.pk)).status_code == 404
+def test_outsiders_get_404_for_a_request_they_are_not_part_of(outsider: type[UserFactory]) -> None:
+    active = ActiveRequestFactory.create()
+    assert client_for(outsider.create()).get(url("request-detail", active.pk)).status_code == 404
 
 
 def test_unknown_and_malformed_ids_are_404(user_client):

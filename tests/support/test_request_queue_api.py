@@ -15,23 +15,25 @@ def _titles(response) -> list[str]:
 
 
 def test_queue_lists_waiting_requests_with_my_skill_or_none_oldest_first():
-    python, rust = SkillFactory(name="Python"), SkillFactory(name="Rust")
-    expert = ExpertFactory(profile__skills=[python])
+    python, rust = SkillFactory.create(name="Python"), SkillFactory.create(name="Rust")
+    expert = ExpertFactory.create(profile__skills=[python])
     now = timezone.now()
-    SupportRequestFactory(title="python newer", skill=python, created_at=now)
-    SupportRequestFactory(title="any older", created_at=now - timedelta(minutes=5))
-    SupportRequestFactory(title="rust", skill=rust, created_at=now - timedelta(minutes=9))
-    SupportRequestFactory(title="python oldest", skill=python, created_at=now - timedelta(hours=1))
-    ActiveRequestFactory(title="taken", created_at=now - timedelta(hours=2))
-    SupportRequestFactory(title="cancelled", status="CANCELLED")
+    SupportRequestFactory.create(title="python newer", skill=python, created_at=now)
+    SupportRequestFactory.create(title="any older", created_at=now - timedelta(minutes=5))
+    SupportRequestFactory.create(title="rust", skill=rust, created_at=now - timedelta(minutes=9))
+    SupportRequestFactory.create(
+        title="python oldest", skill=python, created_at=now - timedelta(hours=1)
+    )
+    ActiveRequestFactory.create(title="taken", created_at=now - timedelta(hours=2))
+    SupportRequestFactory.create(title="cancelled", status="CANCELLED")
     response = client_for(expert).get(url("request-queue"))
     assert response.status_code == 200
     assert _titles(response) == ["python oldest", "any older", "python newer"]
 
 
 def test_expert_without_skills_sees_only_skill_less_requests(expert_client):
-    SupportRequestFactory(title="needs skill", skill=SkillFactory())
-    SupportRequestFactory(title="anyone")
+    SupportRequestFactory.create(title="needs skill", skill=SkillFactory.create())
+    SupportRequestFactory.create(title="anyone")
     assert _titles(expert_client.get(url("request-queue"))) == ["anyone"]
 
 
