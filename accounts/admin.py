@@ -4,7 +4,11 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
 
+from accounts.forms import AdminSignInForm
 from accounts.models import Skill, User
+
+# /admin/ sign-in counts against the same per-email failure limit as the API's.
+admin.site.login_form = AdminSignInForm
 
 
 class EmailLowercaseMixin:

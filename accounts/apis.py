@@ -1,17 +1,15 @@
 """Accounts REST API: parse input, call one service or selector, serialize the result."""
 
-from typing import Any
-
+from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from accounts.models import User
+from accounts.models import Skill, User
 from accounts.permissions import signed_in_user
 from accounts.serializers import (
     LoginInputSerializer,
@@ -22,14 +20,9 @@ from accounts.serializers import (
     auth_result_serializer,
     user_serializer,
 )
+from core.api import error_answer, valid_data
 
 AuthResultSerializer = auth_result_serializer()
-
-
-def _valid(serializer_class: type[Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _auth_result(user: User, *, status_code: int = status.HTTP_200_OK) -> Response:
@@ -49,47 +42,63 @@ class PublicAuthApi(APIView):
 
 
 class RegisterApi(PublicAuthApi):
+    name = "Sign up"
+
     @extend_schema(request=RegisterInputSerializer, responses={201: AuthResultSerializer})
     def post(self, request: Request) -> Response:
-        data = _valid(RegisterInputSerializer, request.data)
-        user = services.user_register(**data)
+        user = services.user_register(**valid_data(RegisterInputSerializer, request.data))
         return _auth_result(user, status_code=status.HTTP_201_CREATED)
 
 
 class LoginApi(PublicAuthApi):
+    name = "Sign in"
+
     @extend_schema(
         request=LoginInputSerializer,
         responses={
             200: AuthResultSerializer,
-            401: OpenApiResponse(description="Wrong email or password, or inactive account."),
-            429: OpenApiResponse(description="Too many failed logins for this email."),
+            401: error_answer("Wrong email or password, or an inactive account."),
+            429: error_answer("Too many failed logins for this email; wait `Retry-After` seconds."),
         },
     )
     def post(self, request: Request) -> Response:
-        data = _valid(LoginInputSerializer, request.data)
-        return _auth_result(services.user_login(**data))
+        return _auth_result(services.user_login(**valid_data(LoginInputSerializer, request.data)))
 
 
 class RefreshApi(PublicAuthApi):
-    @extend_schema(request=RefreshInputSerializer, responses={200: TokenPairSerializer})
+    name = "Refresh tokens"
+
+    @extend_schema(
+        request=RefreshInputSerializer,
+        responses={
+            200: TokenPairSerializer,
+            401: error_answer("The refresh token is invalid, expired or already used."),
+        },
+    )
     def post(self, request: Request) -> Response:
-        data = _valid(RefreshInputSerializer, request.data)
+        data = valid_data(RefreshInputSerializer, request.data)
         return Response(services.token_refresh(refresh=data["refresh"]))
 
 
 class LogoutApi(APIView):
+    name = "Sign out"
+
     @extend_schema(
         request=RefreshInputSerializer,
-        responses={205: OpenApiResponse(description="The refresh token is now blacklisted.")},
+        responses={
+            205: OpenApiResponse(description="The refresh token is now blacklisted."),
+            403: error_answer("The refresh token belongs to another user."),
+        },
     )
     def post(self, request: Request) -> Response:
-        data = _valid(RefreshInputSerializer, request.data)
+        data = valid_data(RefreshInputSerializer, request.data)
         services.token_revoke(refresh=data["refresh"], user=signed_in_user(request))
         return Response(status=status.HTTP_205_RESET_CONTENT)
 
 
-class SkillListApi(generics.ListAPIView):
+class SkillListApi(generics.ListAPIView[Skill]):
+    name = "Skills"
     serializer_class = SkillSerializer
 
-    def get_queryset(self) -> Any:
+    def get_queryset(self) -> QuerySet[Skill]:
         return selectors.skills_all()

@@ -16,8 +16,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import SKILL_NAME_MAX_CHARS, Role, Skill, User
-from accounts.throttling import login_attempt_reserve, login_attempts_clear
-from core.errors import AuthenticationFailed, InvalidInput, InvalidToken, NotAllowed, Throttled
+from core.errors import AuthenticationFailed, InvalidInput, InvalidToken, NotAllowed
 
 DUPLICATE_EMAIL = "A user with this email already exists."
 
@@ -66,16 +65,12 @@ def user_register(*, email: str, password: str, name: str) -> User:
 
 
 def user_login(*, email: str, password: str) -> User:
-    """Check credentials under the per-email failure limit (see accounts.throttling)."""
-    email = email_normalize(email)
-    retry_after = login_attempt_reserve(email=email)
-    if retry_after is not None:
-        raise Throttled("Too many failed logins for this email.", retry_after=retry_after)
-    # The model backend refuses inactive users, so they get the same answer as a wrong password.
-    user = authenticate(email=email, password=password)
+    """Check credentials under the per-email failure limit (accounts.backends raises Throttled
+    past it). The backend refuses inactive users, so they get the same answer as a wrong
+    password."""
+    user = authenticate(email=email_normalize(email), password=password)
     if not isinstance(user, User):
         raise AuthenticationFailed("Invalid email or password.")
-    login_attempts_clear(email=email)
     return user
 
 

@@ -2,7 +2,7 @@
 
 from uuid import UUID
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -17,17 +17,20 @@ from chat.serializers import (
     MessageSerializer,
 )
 from chat.services import message_post
+from core.api import error_answer, valid_data
 from support.selectors import request_get_visible
 
 
 class RequestMessagesApi(APIView):
-    @extend_schema(parameters=[MessageHistoryQuerySerializer], responses=MessageHistorySerializer)
+    name = "Messages"
+
+    @extend_schema(
+        parameters=[MessageHistoryQuerySerializer], responses={200: MessageHistorySerializer}
+    )
     def get(self, request: Request, request_id: UUID) -> Response:
         """History by seq, ascending. `after`/`before` bound the seq range; `limit` <= 200."""
-        query = MessageHistoryQuerySerializer(data=request.query_params)
-        query.is_valid(raise_exception=True)
+        bounds = valid_data(MessageHistoryQuerySerializer, request.query_params)
         request_get_visible(request_id=request_id, user=signed_in_user(request))
-        bounds = query.validated_data
         page = message_history(
             request_id=request_id,
             after=bounds.get("after"),
@@ -36,14 +39,25 @@ class RequestMessagesApi(APIView):
         )
         return Response(MessageHistorySerializer(page).data)
 
-    @extend_schema(request=MessageCreateSerializer, responses={201: MessageSerializer})
+    @extend_schema(
+        request=MessageCreateSerializer,
+        responses={
+            201: MessageSerializer,
+            200: OpenApiResponse(
+                MessageSerializer,
+                description="This sender already posted this client_id here: the original "
+                "message, nothing stored.",
+            ),
+            403: error_answer("Only the requester and the assigned expert take part in a chat."),
+            409: error_answer("The request is not active (code not_active)."),
+        },
+    )
     def post(self, request: Request, request_id: UUID) -> Response:
         """Post a message (participants only). A repeated client_id answers 200 with the
         original message and stores nothing."""
-        body = MessageCreateSerializer(data=request.data)
-        body.is_valid(raise_exception=True)
+        data = valid_data(MessageCreateSerializer, request.data)
         message, created = message_post(
-            request_id=request_id, sender=signed_in_user(request), **body.validated_data
+            request_id=request_id, sender=signed_in_user(request), **data
         )
         return Response(
             MessageSerializer(message).data,

@@ -37,7 +37,8 @@ def _header(scope: Mapping[str, Any], name: bytes) -> str | None:
 
 
 class OriginValidatorMiddleware:
-    """Refuse browser connections from origins whose host is not in ALLOWED_HOSTS.
+    """Refuse browser connections from origins that are neither the server's own hosts nor in
+    CORS_ALLOWED_ORIGINS.
 
     Unlike channels' AllowedHostsOriginValidator, a missing Origin is accepted: browsers always
     send one, so its absence means a non-browser client, which CSRF-style attacks cannot use.
@@ -57,6 +58,11 @@ class OriginValidatorMiddleware:
 
 
 def origin_allowed(origin: str) -> bool:
+    """A page of the server's own hosts (ALLOWED_HOSTS, any port: behind a proxy the server
+    cannot know which port its pages come from), or of an origin in CORS_ALLOWED_ORIGINS
+    (scheme, host and port, as browsers send it)."""
+    if origin.lower().rstrip("/") in {o.lower().rstrip("/") for o in settings.CORS_ALLOWED_ORIGINS}:
+        return True
     host = urlparse(origin).netloc
     if not host:
         return False

@@ -1,5 +1,6 @@
 """ASGI entry point: `daphne config.asgi:application` serves HTTP and the WebSocket at /ws/."""
 
+import logging
 import os
 
 from django.core.asgi import get_asgi_application
@@ -10,6 +11,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.conf import settings  # noqa: E402
 
 from chat.hub import ProcessHub  # noqa: E402
 from chat.middleware import JWTAuthMiddleware, OriginValidatorMiddleware  # noqa: E402
@@ -17,6 +19,12 @@ from chat.routing import websocket_urlpatterns  # noqa: E402
 
 # One per process: every socket this process serves shares its presence heartbeat and room sync.
 hub = ProcessHub()
+
+if not settings.REDIS_URL:
+    logging.getLogger("config").warning(
+        "REDIS_URL is not set: using the in-memory channel layer, which serves ONE process only. "
+        "Set REDIS_URL to run several server processes."
+    )
 
 application = ProtocolTypeRouter(
     {

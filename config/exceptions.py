@@ -1,12 +1,13 @@
 """The REST side of the error vocabulary (core.errors): one DRF exception handler.
 
 Domain errors become the same answers DRF gives for its own exceptions, so a client sees one
-shape whichever layer refused it: field errors as a dict of lists, everything else as
-`{"detail": ...}`, 401 with the view's challenge, 429 with `Retry-After`.
+shape whichever layer refused it: field errors as a dict of lists (DRF's), everything else as
+`{"detail": ..., "code": ...}`; 401 with the view's challenge, 429 with `Retry-After`.
 """
 
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -14,10 +15,35 @@ from rest_framework.views import exception_handler
 from core.errors import AuthenticationFailed, DomainError, InvalidInput, InvalidToken, Throttled
 
 
+class PayloadTooLarge(drf.APIException):
+    status_code = 413
+    default_detail = "The request body is too large."
+    default_code = "payload_too_large"
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         exc = as_drf_exception(exc, context)
-    return exception_handler(exc, context)
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+    response = exception_handler(exc, context)
+    if response is not None and isinstance(exc, drf.APIException):
+        _add_code(response, exc)
+    return response
+
+
+# DRF's names for what the socket's `error` frames (and core.errors) call otherwise.
+_CODE_ALIASES = {"permission_denied": "access_denied", "throttled": "rate_limited"}
+
+
+def _add_code(response: Response, exc: drf.APIException) -> None:
+    """`{"detail": ...}` answers also name their `code`, the same machine-readable names the
+    socket's `error` frames use. Field errors keep DRF's shape."""
+    data = response.data
+    if isinstance(data, dict) and set(data) == {"detail"}:
+        codes = exc.get_codes()
+        code = codes if isinstance(codes, str) else str(exc.default_code)
+        data["code"] = _CODE_ALIASES.get(code, code)
 
 
 def as_drf_exception(exc: DomainError, context: dict[str, Any]) -> drf.APIException:

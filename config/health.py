@@ -5,7 +5,7 @@ import uuid
 from asgiref.sync import async_to_sync
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from chat.groups import channel_layer
 
@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 LAYER_TIMEOUT_SECONDS = 2
 
 
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database and the channel layer both answer, 503 otherwise."""
     checks = {"database": _check(_database_answers), "channel_layer": _check(_layer_answers)}

@@ -240,7 +240,8 @@ class Supervisor:
 def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # Same source of configuration as the settings, so the checks here see what children will.
-    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+    if (BASE_DIR / ".env").exists():
+        environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
     args = parse_args(argv)
     try:
         check_configuration(workers=args.workers)

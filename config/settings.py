@@ -4,7 +4,6 @@ Every value is parsed strictly: anything that cannot be parsed stops start-up wi
 ImproperlyConfigured. Optional services switch on by the presence of their variable.
 """
 
-import logging
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -12,10 +11,13 @@ from typing import Any
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from config.schema_components import FIELD_ERRORS_COMPONENT
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+if (BASE_DIR / ".env").exists():
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 _BOOLEANS = {"1": True, "true": True, "yes": True, "on": True}
 _BOOLEANS.update({"0": False, "false": False, "no": False, "off": False})
@@ -64,6 +66,7 @@ JWT_SECRET = _secret("JWT_SECRET", fallback=env.str("SECRET_KEY", default="") or
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "config.http.csrf_failure"
 PORT = env_number("PORT", default=8000)
 
 INSTALLED_APPS = [
@@ -74,9 +77,11 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "channels",
     "accounts",
     "support",
@@ -86,6 +91,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before anything that can answer on its own, so those answers carry the CORS headers too.
+    "corsheaders.middleware.CorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -102,7 +109,8 @@ WSGI_APPLICATION = None
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        # The project's own pages (config/templates): the offline ReDoc page.
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -167,13 +175,13 @@ if REDIS_URL:
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    logging.getLogger("config").warning(
-        "REDIS_URL is not set: using the in-memory channel layer, which serves ONE process only. "
-        "Set REDIS_URL to run several server processes."
-    )
 
 # --- Auth -------------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
+# Every password check (API, session login, /admin/) goes through the per-email failure limit.
+AUTHENTICATION_BACKENDS = ["accounts.backends.ThrottledModelBackend"]
+# The browsable API's session sign-in and sign-out come back to the API index.
+LOGIN_REDIRECT_URL = LOGOUT_REDIRECT_URL = "/api/"
 AUTH_PASSWORD_VALIDATORS = [
     {
         # Our user has `name`, not Django's default first_name/last_name/username.
@@ -194,12 +202,12 @@ USER_SERIALIZER = "support.serializers.UserSerializer"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
-        # Lets staff use the browsable API after signing in through /admin/.
+        # The browsable API, after signing in at /api/auth/session/login/ (or /admin/).
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
@@ -229,9 +237,27 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Customers open support requests, experts are matched to them, both chat in "
     "real time over a WebSocket at /ws/ (documented in the README).",
     "VERSION": "1.0.0",
+    # 3.1: a nullable object is `oneOf [object, null]`, which validators read as meant (3.0's
+    # `nullable` beside `allOf` does not make null valid).
+    "OAS_VERSION": "3.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Operation ids and tags from the path after /api/ (requests_list, tag "requests").
+    "SCHEMA_PATH_PREFIX": "/api",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and ReDoc from the project's own static files: no CDN, works offline.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "APPEND_COMPONENTS": {"schemas": {"FieldErrors": FIELD_ERRORS_COMPONENT}},
 }
+
+# --- Browser front-ends on other origins ---------------------------------------------------------
+# Origins (scheme://host[:port]) whose pages may call the API and open the WebSocket, e.g.
+# `http://localhost:3000,https://app.example.com`. The API uses bearer tokens, not cookies, so
+# no credentials are allowed across origins.
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_EXPOSE_HEADERS = ["Retry-After"]
 
 # --- Real-time layer ---------------------------------------------------------------------------
 # A server process that stops heart-beating for this long is considered dead: its sockets are
@@ -277,5 +303,9 @@ LOGGING = {
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # A 4xx is the client's doing and already has its access-log line; 5xx are still logged.
+        "django.request": {"level": "ERROR"},
+    },
 }

@@ -36,6 +36,7 @@ class StatsSerializer(serializers.Serializer):
 
 
 class StatsApi(APIView):
+    name = "Statistics"
     permission_classes = [IsAuthenticated, IsStaff]
 
     @extend_schema(responses=StatsSerializer)

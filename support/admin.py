@@ -50,7 +50,8 @@ class ExpertProfileAdmin(admin.ModelAdmin):
 @admin.register(SupportRequest)
 class SupportRequestAdmin(admin.ModelAdmin):
     list_display = ["title", "status", "requester", "expert", "skill", "created_at", "last_seq"]
-    list_filter = ["status", "skill", "expert"]
+    # Experts only (those ever assigned): listing every user would offer customers and staff too.
+    list_filter = ["status", "skill", ("expert", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["title", "requester__email"]
     list_select_related = ["requester", "expert", "skill"]
     date_hierarchy = "created_at"

@@ -108,7 +108,7 @@ class PersonSerializer(serializers.Serializer):
 class SupportRequestSerializer(serializers.ModelSerializer[SupportRequest]):
     """The request object, the same over REST and in WebSocket frames."""
 
-    skill = serializers.SlugRelatedField[Skill](slug_field="name", read_only=True)
+    skill = serializers.SlugRelatedField[Skill](slug_field="name", read_only=True, allow_null=True)
     user = PersonSerializer(source="requester")
     expert = PersonSerializer(allow_null=True)
 

@@ -2,11 +2,11 @@ import uuid
 
 import pytest
 from django.db import connection
-from rest_framework.test import APIClient
 
 from accounts.models import User
 from tests.factories import AdminFactory, ExpertFactory, UserFactory
 from tests.helpers.api import client_for
+from tests.helpers.openapi import SchemaCheckedClient as APIClient
 
 
 @pytest.fixture(scope="session")

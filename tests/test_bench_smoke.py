@@ -9,13 +9,12 @@ from pathlib import Path
 
 from django.conf import settings
 
-from tests.helpers.markers import requires_postgres, requires_redis
+from tests.helpers.markers import requires_services
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
-@requires_postgres
-@requires_redis
+@requires_services
 def test_smoke_scenario_delivers_every_message_once_in_order_and_stores_it(tmp_path):
     results = tmp_path / "smoke.json"
     env = {

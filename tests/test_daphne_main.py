@@ -1,5 +1,7 @@
 """config.daphne_main gives daphne the frame limit of the settings unless told otherwise."""
 
+import inspect
+
 from django.conf import settings
 
 from config.daphne_main import with_frame_limits
@@ -30,3 +32,9 @@ def test_a_limit_given_on_the_command_line_wins():
     )
 
     assert argv == ["--websocket-max-message-size=1024", "--websocket-max-frame-size", "512", "app"]
+
+
+def test_twisted_still_takes_the_switch_that_leaves_form_bodies_to_django():
+    from twisted.web.http import Request
+
+    assert "parsePOSTFormSubmission" in inspect.signature(Request.__init__).parameters

@@ -21,7 +21,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from tests.factories import UserFactory
 from tests.helpers.api import access_token_for
-from tests.helpers.markers import requires_postgres, requires_redis
+from tests.helpers.markers import requires_services
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 30
@@ -115,8 +115,7 @@ def two_workers(request, tmp_path):
                 parent.wait()
 
 
-@requires_postgres
-@requires_redis
+@requires_services
 @pytest.mark.django_db(transaction=True)
 def test_two_workers_serve_one_port_and_all_exit_on_sigterm(two_workers):
     parent, port, _log = two_workers
@@ -131,8 +130,7 @@ def test_two_workers_serve_one_port_and_all_exit_on_sigterm(two_workers):
     assert not any(child.is_running() and child.status() != "zombie" for child in children)
 
 
-@requires_postgres
-@requires_redis
+@requires_services
 @pytest.mark.django_db(transaction=True)
 def test_a_worker_that_dies_is_replaced_and_the_port_keeps_answering(two_workers):
     parent, port, log = two_workers
@@ -149,8 +147,7 @@ def test_a_worker_that_dies_is_replaced_and_the_port_keeps_answering(two_workers
     assert "restarting" in log.read_text()
 
 
-@requires_postgres
-@requires_redis
+@requires_services
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("two_workers", ["uvicorn"], indirect=True)
 def test_uvicorn_workers_keep_the_socket_contract(two_workers):

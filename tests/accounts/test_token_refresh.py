@@ -1,10 +1,10 @@
 import pytest
-from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import TEST_PASSWORD, UserFactory
 from tests.helpers.concurrency import returned, run_at_once
 from tests.helpers.markers import requires_postgres
+from tests.helpers.openapi import SchemaCheckedClient as APIClient
 
 URL = "/api/auth/refresh/"
 

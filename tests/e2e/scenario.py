@@ -17,15 +17,14 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from tests.factories import ActiveRequestFactory
-from tests.helpers.markers import requires_postgres, requires_redis
+from tests.helpers.markers import requires_services
 
 T = TypeVar("T")
 
 # Every end-to-end module starts with `pytestmark = E2E`.
 E2E = [
     pytest.mark.e2e,
-    requires_postgres,
-    requires_redis,
+    requires_services,
     pytest.mark.django_db(transaction=True),
 ]
 
