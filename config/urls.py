@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from chat.protocol_apis import AsyncApiJsonApi, AsyncApiYamlApi
 from config.health import healthz
 from config.stats import StatsApi
 
@@ -13,6 +14,8 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("admin/stats/", StatsApi.as_view(), name="admin-stats"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("asyncapi.json", AsyncApiJsonApi.as_view(), name="asyncapi-json"),
+    path("asyncapi.yaml", AsyncApiYamlApi.as_view(), name="asyncapi-yaml"),
 ]
 
 urlpatterns = [
