@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from chat.protocol_apis import AsyncApiJsonApi, AsyncApiYamlApi
 from config import http
 from config.health import healthz
 from config.stats import StatsApi
@@ -20,6 +21,8 @@ api_patterns: list[URLPattern | URLResolver] = [
         SpectacularRedocView.as_view(url_name="schema", template_name="api/redoc.html"),
         name="redoc",
     ),
+    path("asyncapi.json", AsyncApiJsonApi.as_view(), name="asyncapi-json"),
+    path("asyncapi.yaml", AsyncApiYamlApi.as_view(), name="asyncapi-yaml"),
     # Last: every other /api/ path answers JSON (see config.http.api_not_found).
     re_path(r"^(?P<unmatched>.*)$", http.api_not_found),
 ]

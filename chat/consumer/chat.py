@@ -50,6 +50,8 @@ from chat.protocol.client import (
     parse_frame,
 )
 from chat.protocol.server import (
+    CLOSE_MESSAGE_TOO_BIG,
+    CLOSE_TOKEN_EXPIRED,
     MessageData,
     ServerFrame,
     authenticated_frame,
@@ -68,8 +70,6 @@ from core.errors import DomainError
 
 logger = logging.getLogger(__name__)
 
-CLOSE_TOKEN_EXPIRED = 4001
-CLOSE_MESSAGE_TOO_BIG = 1009
 # Frames a socket may have waiting to be processed; past this they are refused (rate_limited).
 PENDING_FRAMES = 32
 # Typing indicators beyond this are dropped silently; they are hints, not messages.

@@ -3,18 +3,20 @@
 Everything a client can get wrong is caught here and becomes a `FrameError` (an `error` frame,
 the socket stays open), so the consumer only ever sees well-formed frames. The Node service's
 spellings (`requestId`, `Send-message`, camelCase fields) are accepted as aliases.
+
+Each dataclass is also the frame's documentation: its docstring, its fields and their
+`Annotated` limits (chat.protocol.constraints) are what the AsyncAPI document says about it.
 """
 
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
 from chat.models import CLIENT_ID_MAX_CHARS, MESSAGE_MAX_CHARS
-from chat.protocol.server import ErrorCode, Ref
-
-REF_MAX_CHARS = 64
+from chat.protocol.constraints import Uuid, json_schema
+from chat.protocol.server import REF_MAX_CHARS, ErrorCode, Ref
 
 
 class FrameError(Exception):
@@ -33,8 +35,13 @@ class FrameError(Exception):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class ClientFrame:
     type: ClassVar[str]
-    # Any string or number; the answer to this frame (ack or error) echoes it.
-    ref: Ref = None
+    # The `type` of the server frame that acknowledges this one, if any (an `error` can answer
+    # any frame).
+    answer: ClassVar[str | None] = None
+    ref: Annotated[
+        Ref,
+        json_schema(description="Any string or number; the answer (ack or error) echoes it."),
+    ] = None
 
     @property
     def room(self) -> str | None:
@@ -44,7 +51,7 @@ class ClientFrame:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RoomFrame(ClientFrame):
-    request_id: str  # canonical UUID string
+    request_id: Uuid  # canonical UUID string once parsed
 
     @property
     def room(self) -> str | None:
@@ -57,7 +64,14 @@ class JoinRequest(RoomFrame):
     `after_seq`, every later message is replayed first. Answered with `joined`."""
 
     type: ClassVar[str] = "join-request"
-    after_seq: int | None = None
+    answer: ClassVar[str | None] = "joined"
+    after_seq: (
+        Annotated[
+            int,
+            json_schema(minimum=0, description="Replay every message with a greater seq first."),
+        ]
+        | None
+    ) = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -65,6 +79,7 @@ class LeaveRequest(RoomFrame):
     """Leave the request's room. Answered with `left`."""
 
     type: ClassVar[str] = "leave-request"
+    answer: ClassVar[str | None] = "left"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -73,8 +88,27 @@ class SendMessage(RoomFrame):
     A repeated `client_id` stores nothing and is answered with the original message."""
 
     type: ClassVar[str] = "send-message"
-    content: str  # trimmed, 1..MESSAGE_MAX_CHARS characters
-    client_id: str | None = None
+    answer: ClassVar[str | None] = "new-message"
+    content: Annotated[
+        str,
+        json_schema(
+            minLength=1,
+            maxLength=MESSAGE_MAX_CHARS,
+            description="Trimmed first; must then be non-blank.",
+        ),
+    ]
+    client_id: (
+        Annotated[
+            str,
+            json_schema(
+                minLength=1,
+                maxLength=CLIENT_ID_MAX_CHARS,
+                description="Unique per sender and request: a repeated send is answered with "
+                "the original message.",
+            ),
+        ]
+        | None
+    ) = None
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -90,7 +124,8 @@ class Authenticate(ClientFrame):
     """Extend the socket's life with a fresh access token. Answered with `authenticated`."""
 
     type: ClassVar[str] = "authenticate"
-    token: str
+    answer: ClassVar[str | None] = "authenticated"
+    token: Annotated[str, json_schema(minLength=1, description="A fresh access JWT.")]
 
 
 CLIENT_FRAMES: tuple[type[ClientFrame], ...] = (
@@ -101,8 +136,14 @@ CLIENT_FRAMES: tuple[type[ClientFrame], ...] = (
     Authenticate,
 )
 
-# Frame types of the Node service, kept so its clients port without changes.
+# Frame types and field names of the Node service, kept so its clients port without changes.
 TYPE_ALIASES = {"Send-message": SendMessage.type}
+FIELD_ALIASES = {
+    "request_id": "requestId",
+    "after_seq": "afterSeq",
+    "client_id": "clientId",
+    "is_typing": "isTyping",
+}
 
 
 def parse_frame(text: str) -> ClientFrame:
@@ -139,8 +180,16 @@ def _ref(data: dict[str, Any]) -> Ref:
     return ref
 
 
+def _field(data: dict[str, Any], name: str) -> Any:
+    """A field by its canonical name or, when that is absent, by the Node service's name."""
+    if name in data:
+        return data[name]
+    alias = FIELD_ALIASES.get(name)
+    return data.get(alias) if alias else None
+
+
 def _request_id(data: dict[str, Any], ref: Ref) -> str:
-    value = data.get("request_id", data.get("requestId"))
+    value = _field(data, "request_id")
     if value is None:
         raise _invalid("Field 'request_id' is required.", ref=ref)
     not_a_uuid = _invalid("Field 'request_id' must be a UUID.", ref=ref)
@@ -154,7 +203,7 @@ def _request_id(data: dict[str, Any], ref: Ref) -> str:
 
 def _join(data: dict[str, Any], ref: Ref) -> JoinRequest:
     request_id = _request_id(data, ref)
-    after_seq = data.get("after_seq", data.get("afterSeq"))
+    after_seq = _field(data, "after_seq")
     if after_seq is not None and (
         isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0
     ):
@@ -182,7 +231,7 @@ def _send(data: dict[str, Any], ref: Ref) -> SendMessage:
         raise invalid("Field 'content' must not be blank.")
     if len(content) > MESSAGE_MAX_CHARS:
         raise invalid(f"Field 'content' is over {MESSAGE_MAX_CHARS} characters.")
-    client_id = data.get("client_id", data.get("clientId"))
+    client_id = _field(data, "client_id")
     if client_id is not None and (
         not isinstance(client_id, str) or not client_id or len(client_id) > CLIENT_ID_MAX_CHARS
     ):
@@ -192,7 +241,7 @@ def _send(data: dict[str, Any], ref: Ref) -> SendMessage:
 
 def _typing(data: dict[str, Any], ref: Ref) -> Typing:
     request_id = _request_id(data, ref)
-    is_typing = data.get("is_typing", data.get("isTyping"))
+    is_typing = _field(data, "is_typing")
     if not isinstance(is_typing, bool):
         raise _invalid("Field 'is_typing' must be true or false.", ref=ref, request_id=request_id)
     return Typing(ref=ref, request_id=request_id, is_typing=is_typing)

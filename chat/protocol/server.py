@@ -2,18 +2,26 @@
 
 TypedDicts are plain dicts at run time, so frames go straight to `json.dumps` on the hottest path
 while mypy checks every field. A frame that answers a client frame carries that frame's `ref`.
+What a field's type cannot say (a format, a length, the values of a string) is `Annotated` on it
+(chat.protocol.constraints): the AsyncAPI document is generated from these definitions.
 """
 
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Literal, NotRequired, TypedDict, TypeVar, cast
+from typing import Annotated, Any, Literal, NotRequired, TypedDict, TypeVar, cast
 
 from rest_framework.fields import DateTimeField
 
+from accounts.models import Role
+from chat.models import CLIENT_ID_MAX_CHARS, MESSAGE_MAX_CHARS
+from chat.protocol.constraints import Timestamp, Uuid, described_values, json_schema
 from core.errors import DomainError
+from support.models import RequestStatus
 
-# A client's correlation value, echoed on the answer to its frame.
-Ref = str | int | float | None
+# A client's correlation value, echoed on the answer to its frame; a string one is bounded.
+REF_MAX_CHARS = 64
+Ref = Annotated[str, json_schema(maxLength=REF_MAX_CHARS)] | int | float | None
+EchoedRef = Annotated[Ref, json_schema(description="The `ref` of the client frame this answers.")]
 
 # The `code` of an `error` frame.
 ErrorCode = Literal[
@@ -26,46 +34,69 @@ ErrorCode = Literal[
     "unknown_type",
     "server_error",
 ]
+ERROR_MEANINGS: dict[ErrorCode, str] = {
+    "access_denied": "the user may see the request but takes no part in its chat (staff), or "
+    "an `authenticate` token is for another user.",
+    "not_found": "no such request, or not one the user may see.",
+    "not_active": "the request is not ACTIVE (still waiting, closed or cancelled).",
+    "not_joined": "the frame is about a request the socket has not joined: join it first.",
+    "invalid_payload": "not JSON, not an object, a binary frame, a missing or malformed field, "
+    "content blank or too long, an `authenticate` token that is not valid. Nothing was stored.",
+    "rate_limited": "too many messages a second on this socket, or too many frames waiting on "
+    "a server that is behind. Nothing was stored: slow down and resend (same `client_id`).",
+    "unknown_type": "`type` names no client frame.",
+    "server_error": "the server failed to process the frame (e.g. its database was "
+    "unreachable); nothing was half-done. Retry it.",
+}
+
+# The close codes the server sends itself (a client also sees the standard ones: 1001, 1006...).
+CLOSE_MESSAGE_TOO_BIG = 1009
+CLOSE_TOKEN_EXPIRED = 4001
+CLOSE_MEANINGS: dict[int, str] = {
+    CLOSE_MESSAGE_TOO_BIG: "a frame over the size limit. Never send frames that big.",
+    CLOSE_TOKEN_EXPIRED: "the access token expired and no fresh one came in an `authenticate` "
+    "frame. Refresh the token over REST, reconnect and resume.",
+}
 
 
 # --- Objects carried by frames --------------------------------------------------------------------
 class SenderData(TypedDict):
-    id: str
+    id: Uuid
     name: str
-    role: str
+    role: Annotated[str, json_schema(enum=Role.values)]
 
 
 class MessageData(TypedDict):
     """A stored chat message: the same object as the REST API's message."""
 
     id: int
-    request_id: str
-    seq: int
+    request_id: Uuid
+    seq: Annotated[int, json_schema(minimum=1)]
     sender: SenderData
-    content: str
-    client_id: str | None
-    created_at: str
+    content: Annotated[str, json_schema(maxLength=MESSAGE_MAX_CHARS)]
+    client_id: Annotated[str, json_schema(maxLength=CLIENT_ID_MAX_CHARS)] | None
+    created_at: Timestamp
 
 
 class PersonData(TypedDict):
-    id: str
+    id: Uuid
     name: str
 
 
 class RequestData(TypedDict):
     """A support request: the same object as the REST API's request."""
 
-    id: str
+    id: Uuid
     title: str
     description: str
     skill: str | None
-    status: str
+    status: Annotated[str, json_schema(enum=RequestStatus.values)]
     user: PersonData
     expert: PersonData | None
-    created_at: str
-    accepted_at: str | None
-    closed_at: str | None
-    last_seq: int
+    created_at: Timestamp
+    accepted_at: Timestamp | None
+    closed_at: Timestamp | None
+    last_seq: Annotated[int, json_schema(minimum=0)]
 
 
 # --- Frames -------------------------------------------------------------------------------------
@@ -74,17 +105,17 @@ class JoinedFrame(TypedDict):
     socket has been given (after any replay)."""
 
     type: Literal["joined"]
-    request_id: str
-    last_seq: int
-    ref: NotRequired[Ref]
+    request_id: Uuid
+    last_seq: Annotated[int, json_schema(minimum=0)]
+    ref: NotRequired[EchoedRef]
 
 
 class LeftFrame(TypedDict):
     """The answer to `leave-request`."""
 
     type: Literal["left"]
-    request_id: str
-    ref: NotRequired[Ref]
+    request_id: Uuid
+    ref: NotRequired[EchoedRef]
 
 
 class NewMessageFrame(TypedDict):
@@ -93,15 +124,15 @@ class NewMessageFrame(TypedDict):
 
     type: Literal["new-message"]
     message: MessageData
-    ref: NotRequired[Ref]
+    ref: NotRequired[EchoedRef]
 
 
 class TypingFrame(TypedDict):
     """Another participant of a joined room started or stopped typing."""
 
     type: Literal["typing"]
-    request_id: str
-    user_id: str
+    request_id: Uuid
+    user_id: Uuid
     is_typing: bool
 
 
@@ -123,7 +154,7 @@ class RequestTakenFrame(TypedDict):
     """To the experts who were told it was queued: the request is gone from the queue."""
 
     type: Literal["request-taken"]
-    request_id: str
+    request_id: Uuid
 
 
 class PresenceFrame(TypedDict):
@@ -131,27 +162,27 @@ class PresenceFrame(TypedDict):
     joining a room, with their current state."""
 
     type: Literal["presence"]
-    user_id: str
+    user_id: Uuid
     is_online: bool
-    last_seen_at: str | None
+    last_seen_at: Timestamp | None
 
 
 class AuthenticatedFrame(TypedDict):
     """The answer to `authenticate`: the socket now lives until `exp` (Unix time)."""
 
     type: Literal["authenticated"]
-    exp: int
-    ref: NotRequired[Ref]
+    exp: Annotated[int, json_schema(description="Unix time (seconds) the socket now lives until.")]
+    ref: NotRequired[EchoedRef]
 
 
 class ErrorFrame(TypedDict):
     """A client frame could not be acted on; the socket stays open."""
 
     type: Literal["error"]
-    code: ErrorCode
-    detail: str
-    request_id: NotRequired[str]
-    ref: NotRequired[Ref]
+    code: Annotated[ErrorCode, json_schema(description=described_values(ERROR_MEANINGS))]
+    detail: Annotated[str, json_schema(description="What went wrong, for people to read.")]
+    request_id: NotRequired[Annotated[Uuid, json_schema(description="The request it is about.")]]
+    ref: NotRequired[EchoedRef]
 
 
 ServerFrame = (
