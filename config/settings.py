@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "support",
     "chat",
     "reviews",
+    "console",
 ]
 
 MIDDLEWARE = [
