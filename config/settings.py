@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "support",
     "chat",
     "reviews",
+    "console",
 ]
 
 MIDDLEWARE = [

@@ -32,6 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("healthz", healthz, name="healthz"),
+    path("console/", include("console.urls")),
 ]
 
 # Django's own error pages, as JSON under /api/.
