@@ -111,6 +111,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_customer(self) -> bool:
         return self.role == Role.USER and not self.is_staff
 
+    @property
+    def effective_role(self) -> str:
+        """The role the API shows: ADMIN for every staff account."""
+        return Role.ADMIN.value if self.is_admin else self.role
+
 
 class Skill(models.Model):
     name = models.CharField(max_length=SKILL_NAME_MAX_CHARS, unique=True)

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.utils.module_loading import import_string
 from rest_framework import serializers
 
-from accounts.models import SKILL_NAME_MAX_CHARS, USER_NAME_MAX_CHARS, Skill, User
+from accounts.models import SKILL_NAME_MAX_CHARS, USER_NAME_MAX_CHARS, Role, Skill, User
 
 
 # --- Output ---------------------------------------------------------------------------------
@@ -19,6 +19,8 @@ class SkillSerializer(serializers.ModelSerializer[Skill]):
 class AccountSerializer(serializers.ModelSerializer[User]):
     """The account fields of a user. Apps above accounts add to them: the user object of the
     API is `user_serializer()`."""
+
+    role = serializers.ChoiceField(choices=Role.choices, source="effective_role", read_only=True)
 
     class Meta:
         model = User

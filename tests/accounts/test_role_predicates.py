@@ -64,3 +64,10 @@ def test_the_permission_classes_admit_the_users_the_predicates_accept(people):
 
 def test_the_experts_directory_lists_experts_only(people):
     assert list(experts_visible()) == [people["expert"]]
+
+
+def test_the_api_shows_a_staff_account_as_admin_whatever_its_stored_role(people):
+    from tests.helpers.api import client_for
+
+    for name in ("staff with role USER", "staff with role EXPERT"):
+        assert client_for(people[name]).get("/api/me/").json()["role"] == "ADMIN", name
