@@ -1,11 +1,15 @@
 """Accounts REST API: parse input, call one service or selector, serialize the result."""
 
+from typing import Any
+
+from django.conf import settings
 from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from accounts import selectors, services
@@ -41,10 +45,37 @@ class PublicAuthApi(APIView):
         return 'Bearer realm="api"'
 
 
+class RegistrationRateThrottle(SimpleRateThrottle):
+    """settings.REGISTER_RATE sign-ups per client address."""
+
+    scope = "register"
+
+    def get_rate(self) -> str:
+        count, seconds = settings.REGISTER_RATE
+        return f"{count}/{seconds}s"
+
+    def parse_rate(self, rate: str | None) -> tuple[int | None, int | None]:
+        count, seconds = settings.REGISTER_RATE
+        return count, seconds
+
+    def get_cache_key(self, request: Request, view: Any) -> str | None:
+        # The connection's address only: X-Forwarded-For is whatever the client says unless
+        # a trusted proxy set it, and then the server already put it in REMOTE_ADDR.
+        address = request.META.get("REMOTE_ADDR")
+        return None if not address else self.cache_format % {"scope": self.scope, "ident": address}
+
+
 class RegisterApi(PublicAuthApi):
     name = "Sign up"
+    throttle_classes = (RegistrationRateThrottle,)
 
-    @extend_schema(request=RegisterInputSerializer, responses={201: AuthResultSerializer})
+    @extend_schema(
+        request=RegisterInputSerializer,
+        responses={
+            201: AuthResultSerializer,
+            429: error_answer("Too many sign-ups from this address; wait `Retry-After` seconds."),
+        },
+    )
     def post(self, request: Request) -> Response:
         user = services.user_register(**valid_data(RegisterInputSerializer, request.data))
         return _auth_result(user, status_code=status.HTTP_201_CREATED)
@@ -58,11 +89,16 @@ class LoginApi(PublicAuthApi):
         responses={
             200: AuthResultSerializer,
             401: error_answer("Wrong email or password, or an inactive account."),
-            429: error_answer("Too many failed logins for this email; wait `Retry-After` seconds."),
+            429: error_answer(
+                "Too many failed logins for this email or from this address; wait "
+                "`Retry-After` seconds."
+            ),
         },
     )
     def post(self, request: Request) -> Response:
-        return _auth_result(services.user_login(**valid_data(LoginInputSerializer, request.data)))
+        data = valid_data(LoginInputSerializer, request.data)
+        user = services.user_login(**data, client_address=request.META.get("REMOTE_ADDR"))
+        return _auth_result(user)
 
 
 class RefreshApi(PublicAuthApi):

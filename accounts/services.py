@@ -64,11 +64,13 @@ def user_register(*, email: str, password: str, name: str) -> User:
     return user_create(email=email, password=password, name=name, role=Role.USER)
 
 
-def user_login(*, email: str, password: str) -> User:
-    """Check credentials under the per-email failure limit (accounts.backends raises Throttled
-    past it). The backend refuses inactive users, so they get the same answer as a wrong
-    password."""
-    user = authenticate(email=email_normalize(email), password=password)
+def user_login(*, email: str, password: str, client_address: str | None = None) -> User:
+    """Check credentials under the failure limits per email and per client address
+    (accounts.backends raises Throttled past them). The backend refuses inactive users, so they
+    get the same answer as a wrong password."""
+    user = authenticate(
+        email=email_normalize(email), password=password, client_address=client_address
+    )
     if not isinstance(user, User):
         raise AuthenticationFailed("Invalid email or password.")
     return user

@@ -50,3 +50,36 @@ def login_attempt_reserve(*, email: str) -> int | None:
 def login_attempts_clear(*, email: str) -> None:
     """After a successful login the email starts with a clean slate."""
     cache.delete_many(list(_keys(email)))
+
+
+# --- Per client address --------------------------------------------------------------------
+# Failed sign-ins from one address, whatever the emails (password spraying). Counted after the
+# check: an office behind one address signs in successfully as often as it likes. The address
+# is the connection's (REMOTE_ADDR), which the server takes from the proxy's header only when
+# told to trust one (README: deploying behind a proxy).
+
+
+def _address_keys(address: str) -> tuple[str, str]:
+    digest = hashlib.sha256(address.encode()).hexdigest()
+    return f"login-failures-from:{digest}", f"login-failures-from:{digest}:ends-at"
+
+
+def login_address_retry_after(*, address: str) -> int | None:
+    """None while this address may try a password, else the seconds until it may again."""
+    count_key, ends_key = _address_keys(address)
+    limit, _ = settings.LOGIN_IP_RATE
+    if (cache.get(count_key) or 0) < limit:
+        return None
+    ends_at = cache.get(ends_key) or time.time() + 1
+    return max(1, int(ends_at - time.time()) + 1)
+
+
+def login_address_failed(*, address: str) -> None:
+    count_key, ends_key = _address_keys(address)
+    _, window = settings.LOGIN_IP_RATE
+    if cache.add(count_key, 0, timeout=window):
+        cache.set(ends_key, time.time() + window, timeout=window)
+    try:
+        cache.incr(count_key)
+    except ValueError:  # the window closed between add() and incr()
+        login_address_failed(address=address)

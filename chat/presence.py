@@ -13,6 +13,7 @@ import asyncio
 import logging
 import os
 import socket
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -22,6 +23,7 @@ from uuid import UUID
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from accounts.models import Role, User
@@ -30,6 +32,7 @@ from chat.groups import abroadcast, frame_event, user_group
 from chat.models import ServerProcess, SocketConnection
 from chat.protocol.server import PresenceFrame, presence_frame
 from chat.tasks import LoopTask
+from core.outages import DATABASE, dependency_failed
 from core.transactions import after_commit
 from support.matching import expert_became_eligible
 from support.models import RequestStatus, SupportRequest
@@ -191,25 +194,37 @@ def _set_presence_locked(user: User, *, is_online: bool) -> PresenceChange | Non
     return _presence_change(user_id=user.pk, is_online=is_online, last_seen_at=now)
 
 
-def process_heartbeat(*, sockets: dict[str, str]) -> None:
-    """Tell other processes this one is alive. If it was swept as dead (a long stall), its
-    sockets' rows went with it: record the ones still open again."""
-    if ServerProcess.objects.filter(pk=PROCESS_ID).update(heartbeat_at=timezone.now()):
-        return
+def process_heartbeat(*, sockets: dict[str, str]) -> list[PresenceChange]:
+    """Tell other processes this one is alive (by the database's clock, the one every process
+    shares). If it was swept as dead meanwhile (it could not reach the database for longer than
+    PRESENCE_TIMEOUT), its sockets' rows went with it: the ones still open are recorded again,
+    and the users that brings back online are returned, to be announced like any change."""
+    if ServerProcess.objects.filter(pk=PROCESS_ID).update(heartbeat_at=Now()):
+        return []
+    _ensure_process_row()
+    back = []
     for channel_name, user_id in list(sockets.items()):
         try:
-            presence_connect(channel_name=channel_name, user_id=user_id)
+            change = presence_connect(channel_name=channel_name, user_id=user_id)
         except IntegrityError:  # closed meanwhile, or already back
             continue
+        if change is not None:
+            back.append(change)
+    if sockets:
+        logger.warning("presence: %d open socket(s) recorded again after a sweep", len(sockets))
+    return back
 
 
-def presence_sweep() -> list[PresenceChange]:
-    """Drop processes that stopped heart-beating; returns the users that went offline."""
-    cutoff = timezone.now() - timedelta(seconds=settings.PRESENCE_TIMEOUT)
+def presence_sweep(*, local_predecessors: bool = False) -> list[PresenceChange]:
+    """Drop processes that stopped heart-beating; returns the users that went offline. With
+    `local_predecessors`, drop instead this host's processes that no longer run, whenever they
+    last beat: a restart clears what its predecessor left behind at once."""
+    if local_predecessors:
+        stale = Q(pk__in=_local_predecessors())
+    else:
+        stale = Q(heartbeat_at__lt=Now() - timedelta(seconds=settings.PRESENCE_TIMEOUT))
     with transaction.atomic():
-        dead = list(
-            ServerProcess.objects.filter(heartbeat_at__lt=cutoff).values_list("pk", flat=True)
-        )
+        dead = list(ServerProcess.objects.filter(stale).values_list("pk", flat=True))
         if not dead:
             return []
         user_ids = set(
@@ -227,15 +242,47 @@ def presence_sweep() -> list[PresenceChange]:
     return offline
 
 
+def _local_predecessors() -> list[UUID]:
+    """Processes recorded for this host whose process no longer runs here."""
+    rows = ServerProcess.objects.filter(hostname=socket.gethostname()[:255]).exclude(pk=PROCESS_ID)
+    return [pk for pk, pid in rows.values_list("pk", "pid") if not _process_runs(pid)]
+
+
+def _process_runs(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
 # --- The process's heartbeat task -------------------------------------------------------------
 class PresenceKeeper:
-    """The sockets this process holds, and the task that heart-beats for them (and sweeps the
-    processes that stopped). The task runs while the process holds sockets, in the event loop
-    that serves them."""
+    """The sockets this process holds, and the task that heart-beats for the process and sweeps
+    the processes that stopped. Every server process runs it from its first request on, with
+    sockets or without: the one live process left must still sweep the dead ones.
+
+    A process sweeps others only after it has itself been able to heart-beat for a whole
+    PRESENCE_TIMEOUT: when the database comes back from an outage, every process's heartbeat is
+    stale for the same reason, and none of them is dead."""
 
     def __init__(self) -> None:
         self._local_sockets: dict[str, str] = {}
         self._heartbeat = LoopTask("presence-heartbeat", self._heartbeat_forever)
+        # Since when this process's heartbeats have succeeded without a break (None: not now).
+        self._beating_since: float | None = None
+        self._swept_predecessors = False
+
+    def start(self) -> None:
+        self._heartbeat.ensure_running()
+
+    def stop(self) -> None:
+        self._heartbeat.stop()
+
+    async def stopped(self) -> None:
+        await self._heartbeat.stopped()
 
     async def socket_opened(self, *, channel_name: str, user_id: UUID | str) -> None:
         change = await in_worker_thread(presence_connect)(
@@ -250,17 +297,30 @@ class PresenceKeeper:
         change = await in_worker_thread(presence_disconnect)(
             channel_name=channel_name, user_id=user_id
         )
-        if not self._local_sockets:
-            self._heartbeat.stop()
         await announce([change] if change else [])
 
     async def _heartbeat_forever(self) -> None:
         interval = max(settings.PRESENCE_TIMEOUT / 3, 0.1)
         while True:
             try:
-                await in_worker_thread(process_heartbeat)(sockets=dict(self._local_sockets))
-                await announce(await in_worker_thread(presence_sweep)())
-            except Exception:
-                # The database may be briefly unreachable; the next beat tries again.
-                logger.exception("presence heartbeat failed")
+                await self.beat()
+            except Exception as exc:
+                self._beating_since = None
+                if dependency_failed(exc) is None:
+                    logger.exception("presence heartbeat failed")
             await asyncio.sleep(interval)
+
+    async def beat(self) -> None:
+        """One heartbeat, and a sweep when this process may judge others (see the class)."""
+        back = await in_worker_thread(process_heartbeat)(sockets=dict(self._local_sockets))
+        DATABASE.answered()
+        now = time.monotonic()
+        if self._beating_since is None:
+            self._beating_since = now
+        changes = list(back)
+        if not self._swept_predecessors:
+            changes += await in_worker_thread(presence_sweep)(local_predecessors=True)
+            self._swept_predecessors = True
+        elif now - self._beating_since >= settings.PRESENCE_TIMEOUT:
+            changes += await in_worker_thread(presence_sweep)()
+        await announce(changes)

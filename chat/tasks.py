@@ -24,3 +24,10 @@ class LoopTask:
         if self._task is not None and not self._task.done():
             self._task.cancel()
         self._task = None
+
+    async def stopped(self) -> None:
+        """Stop, and wait until the task has ended (when it runs in the caller's loop)."""
+        task, loop = self._task, asyncio.get_running_loop()
+        self.stop()
+        if task is not None and task.get_loop() is loop:
+            await asyncio.gather(task, return_exceptions=True)

@@ -26,12 +26,14 @@ if not settings.REDIS_URL:
         "Set REDIS_URL to run several server processes."
     )
 
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        # Origin first (cheap, no database), then the token, then the consumer.
-        "websocket": OriginValidatorMiddleware(
-            JWTAuthMiddleware(URLRouter(websocket_urlpatterns(hub=hub)))
-        ),
-    }
+application = hub.serving(
+    ProtocolTypeRouter(
+        {
+            "http": django_asgi_app,
+            # Origin first (cheap, no database), then the token, then the consumer.
+            "websocket": OriginValidatorMiddleware(
+                JWTAuthMiddleware(URLRouter(websocket_urlpatterns(hub=hub)))
+            ),
+        }
+    )
 )

@@ -1,6 +1,16 @@
+"""Probes for load balancers and orchestrators.
+
+- `/healthz/live` (liveness): the process is up and serving. It checks nothing else, so a
+  database outage never gets healthy processes restarted.
+- `/healthz` (readiness): the database and the channel layer answer. A probe that fails once is
+  tried again within the budget, so one slow moment does not take a healthy process out of the
+  load balancer; an outage still fails it within the budget.
+"""
+
 import asyncio
-import logging
+import time
 import uuid
+from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
 from django.db import connection
@@ -8,45 +18,63 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_safe
 
 from chat.groups import channel_layer
+from core.outages import CHANNEL_LAYER, DATABASE, Dependency
 
-logger = logging.getLogger(__name__)
+# The whole readiness probe answers within this (load balancers commonly wait 5 s).
+READINESS_BUDGET_SECONDS = 4.0
+ATTEMPT_TIMEOUT_SECONDS = 1.5
+RETRY_PAUSE_SECONDS = 0.2
 
-LAYER_TIMEOUT_SECONDS = 2
+
+@require_safe
+def live(request: HttpRequest) -> JsonResponse:
+    return JsonResponse({"status": "ok"})
 
 
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when the database and the channel layer both answer, 503 otherwise."""
-    checks = {"database": _check(_database_answers), "channel_layer": _check(_layer_answers)}
+    deadline = time.monotonic() + READINESS_BUDGET_SECONDS / 2
+    checks = {"database": _check(_database_answers, DATABASE, deadline)}
+    deadline = time.monotonic() + READINESS_BUDGET_SECONDS / 2
+    checks["channel_layer"] = _check(_layer_answers, CHANNEL_LAYER, deadline)
     healthy = all(value == "ok" for value in checks.values())
     return JsonResponse(
         {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
     )
 
 
-def _check(probe) -> str:
-    try:
-        probe()
-    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"; logged below
-        logger.warning("health check %s failed: %s", probe.__name__, exc)
-        return "failing"
-    return "ok"
+def _check(probe: Callable[[float], None], dependency: Dependency, deadline: float) -> str:
+    """Try the probe until it answers or the deadline passes. Failures are reported to the
+    dependency's outage log (one line per outage, not one per probe)."""
+    while True:
+        try:
+            probe(min(ATTEMPT_TIMEOUT_SECONDS, max(0.1, deadline - time.monotonic())))
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
+            if time.monotonic() + RETRY_PAUSE_SECONDS >= deadline:
+                dependency.failed(exc)
+                return "failing"
+            time.sleep(RETRY_PAUSE_SECONDS)
+        else:
+            dependency.answered()
+            return "ok"
 
 
-def _database_answers() -> None:
+def _database_answers(timeout: float) -> None:
+    # An unreachable server fails the connection at once; the timeout bounds the layer probe.
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1")
         cursor.fetchone()
 
 
-def _layer_answers() -> None:
-    async_to_sync(_layer_round_trip)()
+def _layer_answers(timeout: float) -> None:
+    async_to_sync(_layer_round_trip)(timeout)
 
 
-async def _layer_round_trip() -> None:
+async def _layer_round_trip(seconds: float) -> None:
     # Send to a fresh channel and read it back, giving up rather than hanging the probe.
     layer = channel_layer()
-    async with asyncio.timeout(LAYER_TIMEOUT_SECONDS):
+    async with asyncio.timeout(seconds):
         channel = await layer.new_channel()
         await layer.send(channel, {"type": "health.ping", "nonce": uuid.uuid4().hex})
         await layer.receive(channel)

@@ -106,6 +106,15 @@ def bind(*, host: str, port: int) -> socket.socket:
     return listener
 
 
+def proxy_options(*, uvicorn: bool) -> list[str]:
+    """Trust the proxy's X-Forwarded-* headers only when PROXY_HEADERS=true: without a proxy in
+    front that sets them, any client could claim any address (and dodge the per-address
+    limits) or HTTPS."""
+    if os.environ.get("PROXY_HEADERS", "").strip().lower() not in {"1", "true", "yes", "on"}:
+        return ["--no-proxy-headers"] if uvicorn else []
+    return ["--proxy-headers"]
+
+
 def ws_max_frame_bytes() -> int:
     """settings.WS_MAX_FRAME_BYTES: frames above it close the socket with 1009 (SPEC)."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -125,7 +134,7 @@ def child_command(*, server: str, fd: int, verbosity: int) -> list[str]:
             str(fd),
             "--ws-max-size",
             str(ws_max_frame_bytes()),  # uvicorn closes larger frames with 1009 itself
-            "--proxy-headers",
+            *proxy_options(uvicorn=True),
             "--lifespan",
             "off",
             # uvicorn's access and connection log lines carry query strings, and so `?token=`:
@@ -149,7 +158,7 @@ def child_command(*, server: str, fd: int, verbosity: int) -> list[str]:
         "config.daphne_main",
         "--fd",
         str(fd),
-        "--proxy-headers",
+        *proxy_options(uvicorn=False),
         "-v",
         str(verbosity),
         "config.asgi:application",

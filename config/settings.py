@@ -196,6 +196,24 @@ AUTH_PASSWORD_VALIDATORS = [
 # Failed logins allowed per email per minute before 429.
 LOGIN_FAILURE_LIMIT = env_number("LOGIN_FAILURE_LIMIT", default=10)
 
+
+_PERIODS = {"s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600}
+_PERIODS.update({"hour": 3600, "d": 86400, "day": 86400})
+
+
+def env_rate(name: str, *, default: str) -> tuple[int, int]:
+    """A rate like `10/minute` (or `30/h`), as (count, seconds)."""
+    raw = env.str(name, default=default).strip().lower()
+    count, _, period = raw.partition("/")
+    if not count.isdigit() or period not in _PERIODS or int(count) < 1:
+        raise ImproperlyConfigured(f"{name}={raw!r} is not a rate such as 10/minute.")
+    return int(count), _PERIODS[period]
+
+
+# Per client address: sign-ups, and failed sign-ins whatever the email (password spraying).
+REGISTER_RATE = env_rate("REGISTER_RATE", default="20/hour")
+LOGIN_IP_RATE = env_rate("LOGIN_IP_RATE", default="30/minute")
+
 # The user object of the API (sign-up, sign-in, me/): accounts' fields plus, for experts, the
 # expert profile that support keeps. accounts never imports support; this setting wires them.
 USER_SERIALIZER = "support.serializers.UserSerializer"
@@ -286,10 +304,25 @@ STATIC_ROOT = env.str("STATIC_ROOT", default="") or None
 # so no collectstatic step is needed to deploy.
 WHITENOISE_USE_FINDERS = True
 
-# --- Security defaults that matter in production --------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
+# --- Security that matters in production (README: "Deploying", the checklist) ------------------
+# The proxy in front says the original request was HTTPS with this header (`X-Forwarded-Proto:
+# https`). Trusted only when the server cannot be reached but through that proxy; empty turns it
+# off (serving HTTPS directly, or nothing in front).
+_proxy_ssl_header = env.str("SECURE_PROXY_SSL_HEADER", default="X-Forwarded-Proto").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+)
+# Plain-HTTP requests are redirected to HTTPS, but the health probes, which load balancers send
+# over HTTP on the private side.
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live)?$"]
+# Browsers are told to use HTTPS only, for this long (HSTS). 0 = off; turn it on once HTTPS
+# works, starting small: browsers remember it.
+SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
+SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 
 LOGGING = {
     "version": 1,

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from chat.protocol_apis import AsyncApiJsonApi, AsyncApiYamlApi
 from config import http
-from config.health import healthz
+from config.health import healthz, live
 from config.stats import StatsApi
 
 api_patterns: list[URLPattern | URLResolver] = [
@@ -32,6 +32,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
     path("healthz", healthz, name="healthz"),
+    path("healthz/live", live, name="healthz-live"),
     path("console/", include("console.urls")),
 ]
 

@@ -186,3 +186,14 @@ def test_more_than_one_worker_without_redis_is_refused_with_a_clear_message(tmp_
         if parent.poll() is None:
             parent.kill()
     assert "needs REDIS_URL" in log.read_text()
+
+
+@pytest.mark.parametrize("server", ["daphne", "uvicorn"])
+def test_proxy_headers_are_trusted_only_when_told(server, monkeypatch):
+    from config.serve import child_command
+
+    monkeypatch.delenv("PROXY_HEADERS", raising=False)
+    assert "--proxy-headers" not in child_command(server=server, fd=3, verbosity=1)
+
+    monkeypatch.setenv("PROXY_HEADERS", "true")
+    assert "--proxy-headers" in child_command(server=server, fd=3, verbosity=1)

@@ -3,6 +3,7 @@ from channels.db import database_sync_to_async
 from django.db import connections
 
 from accounts.models import User
+from config.asgi import hub
 from support.models import SupportRequest
 from tests.factories import ActiveRequestFactory
 
@@ -13,6 +14,9 @@ async def _close_connections_of_the_sync_thread(request: pytest.FixtureRequest):
     otherwise stay open after the test (and keep the test database from being dropped). Tests
     that never touch the database (the protocol's) have nothing to close."""
     yield
+    # The process's heartbeat runs from the first socket on; it must not outlive the test's
+    # database.
+    await hub.stopped()
     if request.node.get_closest_marker("django_db") or {"db", "transactional_db"} & set(
         request.fixturenames
     ):

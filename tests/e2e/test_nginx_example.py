@@ -27,7 +27,10 @@ def _site_config(servers: list[DaphneServer], port: int, log_dir: Path) -> str:
     site = (REPO_ROOT / "deploy" / "nginx.conf").read_text()
     upstreams = "".join(f"    server 127.0.0.1:{server.port};\n" for server in servers)
     site = re.sub(r"(    server 127\.0\.0\.1:800\d[^\n]*\n)+", upstreams, site)
-    site = re.sub(r"listen 80;\n\s*listen \[::\]:80;", f"listen 127.0.0.1:{port};", site)
+    # Only the HTTPS server, served as plain HTTP on the test's port.
+    site = re.sub(r"server \{\n    listen 80;.*?\n\}\n", "", site, count=1, flags=re.DOTALL)
+    site = re.sub(r"listen 443 ssl;\n\s*listen \[::\]:443 ssl;", f"listen 127.0.0.1:{port};", site)
+    site = re.sub(r"\n\s*ssl_certificate(_key)? [^\n]*;", "", site)
     return site.replace("/var/log/nginx/expert-support.access.log", str(log_dir / "nginx.log"))
 
 

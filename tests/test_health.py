@@ -1,0 +1,17 @@
+"""Liveness and readiness are separate probes."""
+
+import pytest
+from django.test import Client
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("method", ["get", "head"])
+def test_liveness_answers_whatever_the_dependencies(method):
+    assert getattr(Client(), method)("/healthz/live").status_code == 200
+
+
+def test_readiness_reports_each_dependency():
+    body = Client().get("/healthz").json()
+
+    assert body == {"status": "ok", "database": "ok", "channel_layer": "ok"}
