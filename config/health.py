@@ -18,6 +18,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_safe
 
 from chat.groups import channel_layer
+from config import lifecycle
 from core.outages import CHANNEL_LAYER, DATABASE, Dependency
 
 # The whole readiness probe answers within this (load balancers commonly wait 5 s).
@@ -33,7 +34,10 @@ def live(request: HttpRequest) -> JsonResponse:
 
 @require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the channel layer both answer, 503 otherwise."""
+    """200 when the database and the channel layer both answer, 503 otherwise (and while the
+    process shuts down, so the load balancer stops sending it traffic)."""
+    if lifecycle.draining.is_set():
+        return JsonResponse({"status": "shutting down"}, status=503)
     deadline = time.monotonic() + READINESS_BUDGET_SECONDS / 2
     checks = {"database": _check(_database_answers, DATABASE, deadline)}
     deadline = time.monotonic() + READINESS_BUDGET_SECONDS / 2

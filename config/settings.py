@@ -288,6 +288,13 @@ WS_MESSAGE_BURST = env_number("WS_MESSAGE_BURST", default=20)
 # Largest accepted WebSocket frame; larger ones close the socket with 1009. The one definition:
 # config.daphne_main and config.serve give it to the server, the consumer checks it too.
 WS_MAX_FRAME_BYTES = 64 * 1024
+# Handshakes one server process works on at once; past this, new ones get 503 with Retry-After
+# (this many seconds) at once, instead of all of them timing out together in a connect storm.
+WS_MAX_PENDING_HANDSHAKES = env_number("WS_MAX_PENDING_HANDSHAKES", default=64, minimum=1)
+WS_HANDSHAKE_RETRY_AFTER = env_number("WS_HANDSHAKE_RETRY_AFTER", default=1, minimum=1)
+# On SIGTERM a server process closes its sockets with 1001 and waits this long at most for them
+# to finish before it exits (config.daphne_server).
+SHUTDOWN_DRAIN_SECONDS = env_number("SHUTDOWN_DRAIN_SECONDS", default=10.0, kind=float)
 # Every socket compares its rooms' last seq with the database this often (seconds), so a
 # message whose broadcast was lost (Redis hiccup) still arrives.
 CHAT_SYNC_INTERVAL = env_number("CHAT_SYNC_INTERVAL", default=2.0, kind=float)

@@ -15,3 +15,14 @@ def test_readiness_reports_each_dependency():
     body = Client().get("/healthz").json()
 
     assert body == {"status": "ok", "database": "ok", "channel_layer": "ok"}
+
+
+def test_readiness_fails_while_the_process_shuts_down_but_liveness_does_not():
+    from config import lifecycle
+
+    lifecycle.draining.set()
+    try:
+        assert Client().get("/healthz").status_code == 503
+        assert Client().get("/healthz/live").status_code == 200
+    finally:
+        lifecycle.draining.clear()

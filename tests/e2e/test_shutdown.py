@@ -5,7 +5,7 @@ import asyncio
 import time
 
 from tests.e2e.client import Socket
-from tests.e2e.scenario import E2E, active_pair
+from tests.e2e.scenario import E2E, active_pair, in_db
 
 pytestmark = E2E
 
@@ -40,3 +40,23 @@ def _exit_code_within(server, seconds: float) -> int | None:
             return server.process.returncode
         time.sleep(0.05)
     return None
+
+
+async def in_db_is_online(user_id) -> bool:
+    from accounts.models import User
+
+    return await in_db(lambda: User.objects.get(pk=user_id).is_online)
+
+
+async def test_sigterm_closes_open_sockets_with_1001_and_cleans_up_their_presence(server):
+    pair = await active_pair()
+    user = await Socket.open(server, pair.user_token)
+    await user.join(pair.request_id)
+    assert await in_db_is_online(pair.user_id)
+
+    server.process.terminate()
+
+    assert await user.wait_closed(timeout=PROMPT_EXIT_SECONDS) == 1001
+    exited = await asyncio.to_thread(_exit_code_within, server, PROMPT_EXIT_SECONDS)
+    assert exited is not None
+    assert not await in_db_is_online(pair.user_id)

@@ -1,0 +1,45 @@
+"""A connect storm is answered at once: past the process's bound of handshakes in progress, a
+handshake is refused with 503 and Retry-After (never left to time out), and the clients that
+retry as docs/websocket.md says all end up connected."""
+
+import asyncio
+import random
+
+from websockets.exceptions import InvalidStatus
+
+from tests.e2e.client import open_connection
+from tests.e2e.scenario import E2E, access_token, in_db
+from tests.e2e.servers import DaphneServer
+from tests.factories import UserFactory
+
+pytestmark = E2E
+
+CLIENTS = 60
+
+
+async def connect_with_backoff(server: DaphneServer, token: str, refusals: list[tuple[int, str]]):
+    """The reconnect recipe: on 503, wait Retry-After plus jitter, then try again."""
+    for _ in range(20):
+        try:
+            return await asyncio.wait_for(open_connection(server, token), timeout=5)
+        except InvalidStatus as refused:
+            response = refused.response
+            refusals.append((response.status_code, response.headers["Retry-After"]))
+            await asyncio.sleep(float(response.headers["Retry-After"]) * random.uniform(0.2, 1))
+    raise AssertionError("never connected")
+
+
+async def test_a_storm_past_the_bound_gets_503s_and_everyone_connects(launch_servers):
+    (server,) = launch_servers(1, WS_MAX_PENDING_HANDSHAKES="4")
+    users = await in_db(lambda: UserFactory.create_batch(CLIENTS))
+    tokens = [await in_db(access_token, user) for user in users]
+    refusals: list[tuple[int, str]] = []
+
+    sockets = await asyncio.gather(
+        *(connect_with_backoff(server, token, refusals) for token in tokens)
+    )
+
+    assert len(sockets) == CLIENTS
+    assert refusals, "the bound of 4 was never reached"
+    assert set(refusals) == {(503, "1")}
+    await asyncio.gather(*(socket.close() for socket in sockets))
