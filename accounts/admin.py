@@ -1,11 +1,14 @@
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from accounts.forms import AdminSignInForm
 from accounts.models import Skill, User
+from accounts.services import users_deactivate
 
 # /admin/ sign-in counts against the same per-email failure limit as the API's.
 admin.site.login_form = AdminSignInForm
@@ -37,6 +40,7 @@ class UserAdmin(DjangoUserAdmin):
 
     form = UserEditForm
     add_form = UserCreationForm
+    actions = ["deactivate_selected"]
     list_display = ("email", "name", "role", "is_online", "is_active", "is_staff")
     list_filter = ("role", "is_online", "is_active", "is_staff", "is_superuser")
     search_fields = ("email", "name")
@@ -61,6 +65,21 @@ class UserAdmin(DjangoUserAdmin):
             },
         ),
     )
+
+    def save_model(self, request: HttpRequest, obj: User, form: Any, change: bool) -> None:
+        # Unticking "active" goes through the service, so the user's sockets are closed too.
+        deactivating = change and "is_active" in form.changed_data and not obj.is_active
+        if deactivating:
+            obj.is_active = True
+        super().save_model(request, obj, form, change)
+        if deactivating:
+            users_deactivate(user_ids=[obj.pk])
+            obj.is_active = False
+
+    @admin.action(description="Deactivate selected accounts (and close their sockets)")
+    def deactivate_selected(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        count = users_deactivate(user_ids=queryset.values_list("pk", flat=True))
+        self.message_user(request, f"{count} account(s) deactivated.", messages.SUCCESS)
 
 
 @admin.register(Skill)

@@ -6,8 +6,11 @@ class ChatConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        # support announces request changes without knowing who listens: sockets do.
-        from chat.notifications import notify_request_changed
-        from support.events import RequestChanged, subscribe
+        # accounts and support announce changes without knowing who listens: sockets do.
+        from accounts.events import UserDeactivated
+        from chat.notifications import close_sockets_of_deactivated_user, notify_request_changed
+        from core.events import subscribe
+        from support.events import RequestChanged
 
         subscribe(RequestChanged, notify_request_changed)
+        subscribe(UserDeactivated, close_sockets_of_deactivated_user)

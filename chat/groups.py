@@ -39,6 +39,7 @@ def request_group(request_id: UUID | str) -> str:
 EVENT_FRAME = "client.frame"
 EVENT_MESSAGE = "chat.message"
 EVENT_TYPING = "chat.typing"
+EVENT_CLOSE = "socket.close"
 
 
 class FrameEvent(TypedDict):
@@ -63,7 +64,14 @@ class TypingEvent(TypedDict):
     sender_channel: str
 
 
-LayerEvent = FrameEvent | MessageEvent | TypingEvent
+class CloseEvent(TypedDict):
+    """Close the socket with `code` (a deactivated account, one socket too many)."""
+
+    type: Literal["socket.close"]
+    code: int
+
+
+LayerEvent = FrameEvent | MessageEvent | TypingEvent | CloseEvent
 
 
 def frame_event(frame: ServerFrame) -> FrameEvent:
@@ -72,6 +80,10 @@ def frame_event(frame: ServerFrame) -> FrameEvent:
 
 def message_event(message: MessageData) -> MessageEvent:
     return MessageEvent(type="chat.message", message=message)
+
+
+def close_event(*, code: int) -> CloseEvent:
+    return CloseEvent(type="socket.close", code=code)
 
 
 def typing_event(frame: TypingFrame, *, sender_channel: str) -> TypingEvent:

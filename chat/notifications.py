@@ -1,12 +1,14 @@
 """What sockets hear when a request changes: chat's handler of support's RequestChanged event,
-subscribed in ChatConfig.ready(). It runs on commit only (support.events), so nobody hears of a
+subscribed in ChatConfig.ready(). It runs on commit only (core.events), so nobody hears of a
 change that was rolled back; channel-layer failures are logged by `broadcast`, never raised into
 the request that caused them."""
 
 from typing import cast
 
-from chat.groups import broadcast, frame_event, request_group, user_group
+from accounts.events import UserDeactivated
+from chat.groups import broadcast, close_event, frame_event, request_group, user_group
 from chat.protocol.server import (
+    CLOSE_DEACTIVATED,
     RequestData,
     RequestQueuedFrame,
     RequestTakenFrame,
@@ -43,3 +45,8 @@ def notify_request_changed(event: RequestChanged) -> None:
         [user_group(expert_id) for expert_id in experts if expert_id != request.expert_id],
         frame_event(frame),
     )
+
+
+def close_sockets_of_deactivated_user(event: UserDeactivated) -> None:
+    """Every socket of the user, on every process, is closed with 4003."""
+    broadcast([user_group(event.user_id)], close_event(code=CLOSE_DEACTIVATED))

@@ -26,11 +26,16 @@ from django.db.models import Q
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from accounts.models import Role, User
+from accounts.models import User
 from chat.async_db import in_worker_thread
-from chat.groups import abroadcast, frame_event, user_group
+from chat.groups import abroadcast, channel_layer, close_event, frame_event, user_group
 from chat.models import ServerProcess, SocketConnection
-from chat.protocol.server import PresenceFrame, presence_frame
+from chat.protocol.server import (
+    CLOSE_DEACTIVATED,
+    CLOSE_TOO_MANY_SOCKETS,
+    PresenceFrame,
+    presence_frame,
+)
 from chat.tasks import LoopTask
 from core.outages import DATABASE, dependency_failed
 from core.transactions import after_commit
@@ -93,79 +98,117 @@ def _ensure_process_row() -> None:
     )
 
 
-def presence_connect(*, channel_name: str, user_id: UUID | str) -> PresenceChange | None:
-    """Record an open socket. Returns the change when this socket brought the user online."""
+@dataclass(frozen=True)
+class Connected:
+    """A socket recorded for an active user."""
+
+    user: User  # as the socket knows its user: id, email, name, role, staff flag
+    change: PresenceChange | None  # when this socket brought the user online
+    surplus: list[str]  # the user's oldest sockets past WS_MAX_SOCKETS_PER_USER, to close
+
+
+def presence_connect(
+    *, channel_name: str, user_id: UUID | str, keep: int | None = None
+) -> Connected | None:
+    """Record an open socket of an active user; None if there is no such active user (the
+    handshake is then refused). With `keep`, the user's sockets beyond the newest `keep`
+    others are returned as surplus."""
+    try:
+        uid = UUID(str(user_id))
+    except ValueError:  # a validly signed token with a malformed id
+        return None
     now = timezone.now()
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        before = _connect_in_one_statement(channel_name=channel_name, user_id=user_id, now=now)
+        before = _connect_in_one_statement(
+            channel_name=channel_name, user_id=uid, now=now, keep=keep
+        )
     else:
         with transaction.atomic():
-            before = _connect_locked(channel_name=channel_name, user_id=user_id, now=now)
-    if before is None or before.was_online:
+            before = _connect_locked(channel_name=channel_name, user_id=uid, now=now, keep=keep)
+    if before is None:
         return None
-    if before.is_expert:
-        after_commit(expert_became_eligible, expert_id=UUID(str(user_id)))
-    return _presence_change(user_id=user_id, is_online=True, last_seen_at=now)
+    change = None
+    if not before.user_was_online:
+        if before.user.is_expert:
+            after_commit(expert_became_eligible, expert_id=uid)
+        change = _presence_change(user_id=uid, is_online=True, last_seen_at=now)
+    return Connected(user=before.user, change=change, surplus=before.surplus)
 
 
 @dataclass(frozen=True)
-class _UserBefore:
-    was_online: bool
-    is_expert: bool
+class _Recorded:
+    user: User
+    user_was_online: bool
+    surplus: list[str]
 
 
-def _connect_locked(*, channel_name: str, user_id: UUID | str, now: datetime) -> _UserBefore | None:
+def _connect_locked(
+    *, channel_name: str, user_id: UUID, now: datetime, keep: int | None
+) -> _Recorded | None:
     # Lock the user row first (connect, disconnect and sweep all do): the count of sockets and
     # the is_online flag then change together.
-    user = User.objects.select_for_update().filter(pk=user_id).first()
+    user = User.objects.select_for_update().filter(pk=user_id, is_active=True).first()
     if user is None:
         return None
+    others = SocketConnection.objects.filter(user=user).order_by("-connected_at", "-channel_name")
+    surplus = [] if keep is None else list(others[keep:].values_list("channel_name", flat=True))
     _ensure_process_row()
     SocketConnection.objects.create(
         channel_name=channel_name, user=user, process_id=PROCESS_ID, connected_at=now
     )
     User.objects.filter(pk=user.pk).update(is_online=True, last_seen_at=now)
-    return _UserBefore(was_online=user.is_online, is_expert=user.is_expert)
+    return _Recorded(user=user, user_was_online=user.is_online, surplus=surplus)
 
 
 # _connect_locked as one PostgreSQL statement, atomic by itself: the same lock (the user row
-# first), the same writes, one round trip instead of seven. A connect storm spent most of its
-# time here. The statement's foreign-key checks run when it ends, after the process row exists.
+# first, active accounts only), the same reads and writes, one round trip instead of seven. A
+# connect storm spends its time here. The statement's foreign-key checks run when it ends, after
+# the process row exists; the surplus is read from the sockets as they were before this one.
 _USERS = User._meta.db_table
+_SOCKETS = SocketConnection._meta.db_table
 _CONNECT_SQL = f"""
 WITH locked AS (
-    SELECT id, is_online, role, is_staff FROM {_USERS} WHERE id = %(user_id)s FOR UPDATE
+    SELECT id, is_online, email, name, role, is_staff FROM {_USERS}
+    WHERE id = %(user_id)s AND is_active FOR UPDATE
 ), process AS (
     INSERT INTO {ServerProcess._meta.db_table} (id, hostname, pid, started_at, heartbeat_at)
     SELECT %(process_id)s, %(hostname)s, %(pid)s, %(now)s, %(now)s FROM locked
     ON CONFLICT (id) DO NOTHING
 ), opened AS (
-    INSERT INTO {SocketConnection._meta.db_table} (channel_name, user_id, process_id, connected_at)
+    INSERT INTO {_SOCKETS} (channel_name, user_id, process_id, connected_at)
     SELECT %(channel_name)s, id, %(process_id)s, %(now)s FROM locked
 ), online AS (
     UPDATE {_USERS} SET is_online = true, last_seen_at = %(now)s WHERE id IN (SELECT id FROM locked)
 )
-SELECT is_online, role = %(expert_role)s AND NOT is_staff FROM locked
+SELECT is_online, email, name, role, is_staff, ARRAY(
+    SELECT channel_name FROM {_SOCKETS} WHERE user_id = locked.id
+    ORDER BY connected_at DESC, channel_name DESC OFFSET %(keep)s
+) FROM locked
 """
+# No surplus: more sockets than anyone holds.
+_KEEP_ALL = 2**31 - 1
 
 
 def _connect_in_one_statement(
-    *, channel_name: str, user_id: UUID | str, now: datetime
-) -> _UserBefore | None:
+    *, channel_name: str, user_id: UUID, now: datetime, keep: int | None
+) -> _Recorded | None:
     params: dict[str, Any] = {
-        # The SQL form of User.is_expert.
-        "expert_role": Role.EXPERT.value,
-        "user_id": UUID(str(user_id)),
+        "user_id": user_id,
         "process_id": PROCESS_ID,
         "hostname": socket.gethostname()[:255],
         "pid": os.getpid(),
         "now": now,
         "channel_name": channel_name,
+        "keep": _KEEP_ALL if keep is None else keep,
     }
     with connection.cursor() as cursor:
         cursor.execute(_CONNECT_SQL, params)
         row = cursor.fetchone()
-    return None if row is None else _UserBefore(was_online=row[0], is_expert=row[1])
+    if row is None:
+        return None
+    was_online, email, name, role, is_staff, surplus = row
+    user = User(pk=user_id, email=email, name=name, role=role, is_staff=is_staff, is_active=True)
+    return _Recorded(user=user, user_was_online=was_online, surplus=list(surplus))
 
 
 @transaction.atomic
@@ -205,11 +248,11 @@ def process_heartbeat(*, sockets: dict[str, str]) -> list[PresenceChange]:
     back = []
     for channel_name, user_id in list(sockets.items()):
         try:
-            change = presence_connect(channel_name=channel_name, user_id=user_id)
+            connected = presence_connect(channel_name=channel_name, user_id=user_id)
         except IntegrityError:  # closed meanwhile, or already back
             continue
-        if change is not None:
-            back.append(change)
+        if connected is not None and connected.change is not None:
+            back.append(connected.change)
     if sockets:
         logger.warning("presence: %d open socket(s) recorded again after a sweep", len(sockets))
     return back
@@ -240,6 +283,17 @@ def presence_sweep(*, local_predecessors: bool = False) -> list[PresenceChange]:
         if change is not None:
             offline.append(change)
     return offline
+
+
+def deactivated_sockets(*, sockets: dict[str, str]) -> list[str]:
+    """The sockets (of `sockets`: channel name -> user id) whose user is no longer active."""
+    inactive = {
+        str(pk)
+        for pk in User.objects.filter(pk__in=set(sockets.values()), is_active=False).values_list(
+            "pk", flat=True
+        )
+    }
+    return [channel for channel, user_id in sockets.items() if user_id in inactive]
 
 
 def _local_predecessors() -> list[UUID]:
@@ -284,13 +338,23 @@ class PresenceKeeper:
     async def stopped(self) -> None:
         await self._heartbeat.stopped()
 
-    async def socket_opened(self, *, channel_name: str, user_id: UUID | str) -> None:
-        change = await in_worker_thread(presence_connect)(
-            channel_name=channel_name, user_id=user_id
+    async def socket_opened(self, *, channel_name: str, user_id: UUID | str) -> User | None:
+        """Record the socket; its user as recorded, or None if there is no such active user.
+        A user over WS_MAX_SOCKETS_PER_USER loses their oldest sockets (4008), wherever they
+        are: a phone that lost its network is never locked out by its own stale sockets."""
+        connected = await in_worker_thread(presence_connect)(
+            channel_name=channel_name,
+            user_id=user_id,
+            keep=settings.WS_MAX_SOCKETS_PER_USER - 1,
         )
+        if connected is None:
+            return None
         self._local_sockets[channel_name] = str(user_id)
         self._heartbeat.ensure_running()
-        await announce([change] if change else [])
+        await announce([connected.change] if connected.change else [])
+        for surplus in connected.surplus:
+            await channel_layer().send(surplus, dict(close_event(code=CLOSE_TOO_MANY_SOCKETS)))
+        return connected.user
 
     async def socket_closed(self, *, channel_name: str, user_id: UUID | str) -> None:
         self._local_sockets.pop(channel_name, None)
@@ -324,3 +388,9 @@ class PresenceKeeper:
         elif now - self._beating_since >= settings.PRESENCE_TIMEOUT:
             changes += await in_worker_thread(presence_sweep)()
         await announce(changes)
+        # Deactivated accounts lose their sockets through an event (chat.notifications); this
+        # catches what the event missed (Redis down at that moment, a change made in SQL).
+        for channel in await in_worker_thread(deactivated_sockets)(
+            sockets=dict(self._local_sockets)
+        ):
+            await channel_layer().send(channel, dict(close_event(code=CLOSE_DEACTIVATED)))

@@ -11,18 +11,21 @@ from chat.groups import broadcast, message_event, request_group
 from chat.models import MESSAGE_MAX_CHARS, Message
 from chat.selectors import request_for_participant
 from chat.serializers import message_data
-from core.errors import InvalidInput, NotActive
+from core.errors import InvalidInput, NotActive, NotAllowed
 from support.models import RequestStatus, SupportRequest
 
 _REQUESTS = SupportRequest._meta.db_table
 _MESSAGES = Message._meta.db_table
+_USERS = User._meta.db_table
 
 # Takes the request's next seq, checking on the way that it is ACTIVE and that the sender takes
-# part. The row lock this UPDATE holds until commit serialises seq assignment per request, so
-# seqs have no gaps or repeats.
+# part and is still an active account (a socket of a user staff just deactivated may get one
+# more frame in before it is closed). The row lock this UPDATE holds until commit serialises
+# seq assignment per request, so seqs have no gaps or repeats.
 _NEXT_SEQ_SQL = (
     f"UPDATE {_REQUESTS} SET last_seq = last_seq + 1 "
     "WHERE id = %s AND status = %s AND (requester_id = %s OR expert_id = %s) "
+    f"AND EXISTS (SELECT 1 FROM {_USERS} WHERE id = %s AND is_active) "
     "RETURNING last_seq"
 )
 # On PostgreSQL the seq and the insert are one statement: one round trip, and atomic on its own
@@ -84,6 +87,8 @@ def message_store(
     existing = client_id is not None and _find_by_client_id(request_id, sender, client_id)
     if existing:
         return existing, False
+    if not User.objects.filter(pk=sender.pk, is_active=True).exists():
+        raise NotAllowed("This account has been deactivated.")
     request_for_participant(request_id=request_id, user=sender)
     raise NotActive("The request is not active.")
 
@@ -98,11 +103,11 @@ def _one_transaction():
 
 def _insert_with_next_seq(message: Message) -> bool:
     """Give the message the request's next seq and insert it; False if the request is not
-    ACTIVE or the sender does not take part. Runs in `_one_transaction()`."""
+    ACTIVE, or the sender does not take part or was deactivated. Runs in `_one_transaction()`."""
     seq_params = [
         _db_uuid(message.request_id),
         RequestStatus.ACTIVE.value,
-        *[_db_uuid(message.sender_id)] * 2,
+        *[_db_uuid(message.sender_id)] * 3,
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":

@@ -288,6 +288,8 @@ WS_MESSAGE_BURST = env_number("WS_MESSAGE_BURST", default=20)
 # Largest accepted WebSocket frame; larger ones close the socket with 1009. The one definition:
 # config.daphne_main and config.serve give it to the server, the consumer checks it too.
 WS_MAX_FRAME_BYTES = 64 * 1024
+# Sockets one user may hold across all processes; a new one past this closes their oldest (4008).
+WS_MAX_SOCKETS_PER_USER = env_number("WS_MAX_SOCKETS_PER_USER", default=10, minimum=1)
 # Handshakes one server process works on at once; past this, new ones get 503 with Retry-After
 # (this many seconds) at once, instead of all of them timing out together in a connect storm.
 WS_MAX_PENDING_HANDSHAKES = env_number("WS_MAX_PENDING_HANDSHAKES", default=64, minimum=1)

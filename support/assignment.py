@@ -10,7 +10,8 @@ from uuid import UUID
 
 from django.utils import timezone
 
-from support import events
+from core.events import publish
+from support.events import RequestChanged
 from support.models import ExpertProfile, RequestStatus, SupportRequest
 from support.selectors import active_request_count
 
@@ -58,5 +59,5 @@ def assign_locked(*, request_id: UUID, profile: ExpertProfile) -> SupportRequest
     ExpertProfile.objects.filter(pk=profile.pk).update(last_assigned_at=now)
     profile.last_assigned_at = now
     request = load_request(request_id)
-    events.publish(events.RequestChanged(request=request))
+    publish(RequestChanged(request=request))
     return request

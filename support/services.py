@@ -15,8 +15,8 @@ from django.utils import timezone
 from accounts.models import Role, Skill, User
 from accounts.services import skills_by_name, skills_get_or_create, user_create, user_rename
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from core.events import publish
 from core.transactions import after_commit
-from support import events
 from support.assignment import (
     assign_locked,
     has_free_slot,
@@ -24,6 +24,7 @@ from support.assignment import (
     load_request,
     lock_expert_profile,
 )
+from support.events import RequestChanged
 from support.matching import expert_became_eligible, match_request
 from support.models import MAX_ACTIVE_REQUESTS_LIMIT, ExpertProfile, RequestStatus, SupportRequest
 from support.selectors import request_get_visible
@@ -123,7 +124,7 @@ def request_create(
     request = match_request(request_id=created.pk) or load_request(created.pk)
     if request.status == RequestStatus.REQUESTED:
         # A matched request was announced by the assignment itself.
-        events.publish(events.RequestChanged(request=request))
+        publish(RequestChanged(request=request))
         # Matching once more after commit closes a race: an expert who becomes eligible while
         # this transaction is open (closes a request, comes online) drains the queue without
         # seeing this uncommitted request, and the match above did not see them eligible. Each
@@ -183,7 +184,7 @@ def request_close(*, request_id: UUID, actor: User) -> SupportRequest:
     if updated != 1:
         raise Conflict("Only an active request can be closed.")
     request = load_request(request_id)
-    events.publish(events.RequestChanged(request=request))
+    publish(RequestChanged(request=request))
     after_commit(expert_became_eligible, expert_id=request.expert_id)
     return request
 
@@ -200,5 +201,5 @@ def request_cancel(*, request_id: UUID, actor: User) -> SupportRequest:
     if updated != 1:
         raise Conflict("Only a request that is still waiting can be cancelled.")
     request = load_request(request_id)
-    events.publish(events.RequestChanged(request=request))
+    publish(RequestChanged(request=request))
     return request

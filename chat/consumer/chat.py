@@ -20,6 +20,7 @@ from chat.consumer.ratelimit import TokenBucket
 from chat.consumer.resilient import LayerResilientConsumer
 from chat.delivery import Delivery, Room
 from chat.groups import (
+    CloseEvent,
     FrameEvent,
     MessageEvent,
     TypingEvent,
@@ -127,7 +128,13 @@ class ChatConsumer(LayerResilientConsumer):
         self.user = user = auth.user
         self.token_exp = auth.token_exp
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
-        await self.hub.presence.socket_opened(channel_name=self.channel_name, user_id=user.pk)
+        if (
+            await self.hub.presence.socket_opened(channel_name=self.channel_name, user_id=user.pk)
+            is None
+        ):
+            self.user = None  # deactivated since the token was checked: nothing to clean up
+            await self.close()
+            return
         offered = self.scope.get("subprotocols") or []
         await self.accept(subprotocol=BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in offered else None)
         self.background = [
@@ -356,6 +363,11 @@ class ChatConsumer(LayerResilientConsumer):
         if frame["type"] == "request-updated" and self._already_told(frame["request"]):
             return
         await self.send_frame(frame)
+
+    async def socket_close(self, event: CloseEvent) -> None:
+        """Another part of the system closes this socket (its account was deactivated, its user
+        opened one socket too many)."""
+        await self.close(code=event["code"])
 
     def _already_told(self, request: Any) -> bool:
         """A participant's socket hears of a status change twice, through its user group and

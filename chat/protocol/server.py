@@ -49,13 +49,21 @@ ERROR_MEANINGS: dict[ErrorCode, str] = {
     "unreachable); nothing was half-done. Retry it.",
 }
 
-# The close codes the server sends itself (a client also sees the standard ones: 1001, 1006...).
+# The close codes the server sends itself (a client also sees the standard ones: 1006...).
+CLOSE_GOING_AWAY = 1001
 CLOSE_MESSAGE_TOO_BIG = 1009
 CLOSE_TOKEN_EXPIRED = 4001
+CLOSE_DEACTIVATED = 4003
+CLOSE_TOO_MANY_SOCKETS = 4008
 CLOSE_MEANINGS: dict[int, str] = {
+    CLOSE_GOING_AWAY: "the server process is shutting down (a restart, a deploy). Reconnect "
+    "(another process takes over) and resume with after_seq.",
     CLOSE_MESSAGE_TOO_BIG: "a frame over the size limit. Never send frames that big.",
     CLOSE_TOKEN_EXPIRED: "the access token expired and no fresh one came in an `authenticate` "
     "frame. Refresh the token over REST, reconnect and resume.",
+    CLOSE_DEACTIVATED: "staff deactivated the account. Do not reconnect: sign-in will fail too.",
+    CLOSE_TOO_MANY_SOCKETS: "the user opened more sockets than WS_MAX_SOCKETS_PER_USER; this "
+    "was the oldest. Do not reconnect it automatically (it would close another).",
 }
 
 
