@@ -15,6 +15,7 @@ from channels.layers import BaseChannelLayer, get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
 
 from chat.protocol.server import MessageData, ServerFrame, TypingFrame
+from core.outages import CHANNEL_LAYER, dependency_failed
 
 logger = logging.getLogger(__name__)
 
@@ -97,8 +98,11 @@ async def abroadcast(groups: Iterable[str], event: LayerEvent) -> None:
     for group in dict.fromkeys(groups):
         try:
             await layer.group_send(group, dict(event))
-        except Exception:
-            logger.exception("channel layer: could not send %s to %s", event["type"], group)
+        except Exception as exc:
+            if dependency_failed(exc) is None:
+                logger.exception("channel layer: could not send %s to %s", event["type"], group)
+        else:
+            CHANNEL_LAYER.answered()
 
 
 def broadcast(groups: Iterable[str], event: LayerEvent) -> None:

@@ -18,6 +18,7 @@ from django.conf import settings
 from chat.async_db import in_worker_thread
 from chat.selectors import request_last_seqs
 from chat.tasks import LoopTask
+from core.outages import dependency_failed
 
 logger = logging.getLogger(__name__)
 
@@ -66,9 +67,10 @@ class RoomSync:
             await asyncio.sleep(interval)
             try:
                 await self.sync_quiet_rooms(quiet_for=interval)
-            except Exception:
+            except Exception as exc:
                 # The database may be briefly unreachable; the next round tries again.
-                logger.exception("chat room sync failed")
+                if dependency_failed(exc) is None:
+                    logger.exception("chat room sync failed")
 
     async def sync_quiet_rooms(self, *, quiet_for: float) -> None:
         quiet = {

@@ -134,6 +134,12 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", d
 # Threads per server process that run the WebSocket layer's database work in parallel; each
 # holds one database connection.
 DB_THREADS = env_number("DB_THREADS", default=10, minimum=1)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A server that does not answer fails the connection after this long, instead of holding a
+    # socket's frame (and a worker thread) for the operating system's TCP timeout.
+    DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env_number(
+        "DB_CONNECT_TIMEOUT", default=3, minimum=1
+    )
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite allows one writer; wait for the lock instead of failing at once.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20

@@ -68,9 +68,12 @@ from chat.serializers import message_data
 from chat.services import message_store
 from chat.sync import last_seqs
 from core.errors import DomainError
+from core.outages import dependency_failed
 
 logger = logging.getLogger(__name__)
 
+# What a client is told to wait before retrying a frame the server failed (an outage, usually).
+SERVER_ERROR_RETRY_AFTER = 2
 # Frames a socket may have waiting to be processed; past this they are refused (rate_limited).
 PENDING_FRAMES = 32
 # Typing indicators beyond this are dropped silently; they are hints, not messages.
@@ -231,14 +234,18 @@ class ChatConsumer(LayerResilientConsumer):
                     error_code_for(exc), exc.detail, ref=frame.ref, request_id=frame.room
                 )
                 await self.send_frame(error)
-            except Exception:
-                # Never let one frame take the socket down; the client may retry it.
-                logger.exception("frame %s failed", frame.type)
+            except Exception as exc:
+                # Never let one frame take the socket down; the client may retry it. An outage
+                # of the database or Redis is logged once (core.outages), not per frame.
+                if dependency_failed(exc) is None:
+                    logger.exception("frame %s failed", frame.type)
                 error = error_frame(
                     "server_error",
-                    "The server could not process this frame; retry it.",
+                    "The server could not process this frame; nothing was half-done. Retry it "
+                    "after retry_after seconds.",
                     ref=frame.ref,
                     request_id=frame.room,
+                    retry_after=SERVER_ERROR_RETRY_AFTER,
                 )
                 await self.send_frame(error)
 
@@ -348,8 +355,9 @@ class ChatConsumer(LayerResilientConsumer):
         message = event["message"]
         try:
             await self.delivery.deliver(message["request_id"], message)
-        except Exception:  # e.g. the database is unreachable during a gap fill
-            logger.exception("delivery failed; the catch-up of quiet rooms will retry")
+        except Exception as exc:  # e.g. the database is unreachable during a gap fill
+            if dependency_failed(exc) is None:
+                logger.exception("delivery failed; the catch-up of quiet rooms will retry")
 
     async def chat_typing(self, event: TypingEvent) -> None:
         relay = event["frame"]

@@ -21,6 +21,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from channels.utils import await_many_dispatch
 
 from chat.groups import channel_layer
+from core.outages import CHANNEL_LAYER, dependency_failed
 
 logger = logging.getLogger(__name__)
 
@@ -74,9 +75,15 @@ class LayerResilientConsumer(AsyncWebsocketConsumer):
                     for group in self.layer_groups():
                         await self.channel_layer.group_add(group, self.channel_name)
                     recovering = False
-                return await self.channel_layer.receive(self.channel_name)
-            except Exception as exc:  # noqa: BLE001 - any failure of the layer is retried
-                logger.warning("channel layer receive failed (%s); retrying in %.2fs", exc, delay)
+                message = await self.channel_layer.receive(self.channel_name)
+            except Exception as exc:
+                # Any failure of the layer is retried; an outage is logged once for the whole
+                # process (core.outages), not once per socket and retry.
+                if dependency_failed(exc) is None:
+                    logger.exception("channel layer receive failed; retrying in %.2fs", delay)
                 recovering = True
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_DELAY)
+            else:
+                CHANNEL_LAYER.answered()
+                return message

@@ -190,6 +190,15 @@ class ErrorFrame(TypedDict):
     code: Annotated[ErrorCode, json_schema(description=described_values(ERROR_MEANINGS))]
     detail: Annotated[str, json_schema(description="What went wrong, for people to read.")]
     request_id: NotRequired[Annotated[Uuid, json_schema(description="The request it is about.")]]
+    retry_after: NotRequired[
+        Annotated[
+            int,
+            json_schema(
+                minimum=1,
+                description="With server_error: seconds to wait before retrying the frame.",
+            ),
+        ]
+    ]
     ref: NotRequired[EchoedRef]
 
 
@@ -263,11 +272,18 @@ def authenticated_frame(*, exp: int, ref: Ref = None) -> AuthenticatedFrame:
 
 
 def error_frame(
-    code: ErrorCode, detail: str, *, ref: Ref = None, request_id: str | None = None
+    code: ErrorCode,
+    detail: str,
+    *,
+    ref: Ref = None,
+    request_id: str | None = None,
+    retry_after: int | None = None,
 ) -> ErrorFrame:
     frame = ErrorFrame(type="error", code=code, detail=detail)
     if request_id is not None:
         frame["request_id"] = request_id
+    if retry_after is not None:
+        frame["retry_after"] = retry_after
     return _answering(frame, ref)
 
 
