@@ -34,7 +34,7 @@ from chat.hub import ProcessHub
 from chat.middleware import (
     BEARER_SUBPROTOCOL,
     active_user,
-    socket_auth,
+    socket_token,
     token_leeway,
     verify_access_token,
 )
@@ -121,23 +121,23 @@ class ChatConsumer(LayerResilientConsumer):
     # --- lifecycle ----------------------------------------------------------------------------
 
     def needs_layer(self, scope: Mapping[str, Any]) -> bool:
-        return socket_auth(scope) is not None
+        return socket_token(scope) is not None
 
     async def connect(self) -> None:
-        auth = socket_auth(self.scope)
-        if auth is None:
-            await self.close()  # before accept: the handshake is answered with 403
-            return
-        self.user = user = auth.user
-        self.token_exp = auth.token_exp
-        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
-        if (
-            await self.hub.presence.socket_opened(channel_name=self.channel_name, user_id=user.pk)
-            is None
-        ):
-            self.user = None  # deactivated since the token was checked: nothing to clean up
+        token = socket_token(self.scope)
+        user = None
+        if token is not None:
+            user = await self.hub.presence.socket_opened(
+                channel_name=self.channel_name, user_id=token.user_id
+            )
+        if token is None or user is None:
+            # No valid token, or no such active user. Before accept: the handshake is answered
+            # with 403.
             await self.close()
             return
+        self.user = user
+        self.token_exp = token.exp
+        await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         offered = self.scope.get("subprotocols") or []
         await self.accept(subprotocol=BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in offered else None)
         self.background = [
