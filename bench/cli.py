@@ -11,7 +11,17 @@ import sys
 
 from bench import environment as bench_environment
 
-SCENARIO_NAMES = ["closed", "closed-idle", "open", "connect", "idle", "overload", "all", "smoke"]
+SCENARIO_NAMES = [
+    "closed",
+    "closed-idle",
+    "open",
+    "connect",
+    "storm",
+    "idle",
+    "overload",
+    "all",
+    "smoke",
+]
 
 
 def _rates(text: str) -> list[float]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import random
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from bench.prepare import PairSpec
 from bench.stats import Integrity, Phase
 
 CONNECT_TIMEOUT_SECONDS = 30
+# How long a client refused with 503 keeps retrying (the storm scenario).
+BUSY_RETRY_BUDGET_SECONDS = 60
 JOIN_TIMEOUT_SECONDS = 15
 CONTENT = "Hello! My order has not arrived yet, could you check it for me please? "
 
@@ -91,17 +94,30 @@ class Fleet:
         self.order_violations = 0
         self.unexpected_closes: Counter = Counter()
         self.connect_failures: Counter = Counter()
+        # Handshakes refused with 503 (the server's admission control) and retried.
+        self.busy_refusals = 0
         self.closing = False
         self.cut_off = False  # a settle ran out of time with messages still in flight
 
     # --- connecting ----------------------------------------------------------------------------
-    async def connect(self, token: str) -> Peer | None:
-        try:
-            ws = await open_socket(self.url, token)
-        except Exception as exc:  # noqa: BLE001 - a refused or timed-out handshake is a measured outcome
-            status = getattr(getattr(exc, "response", None), "status_code", None)
-            self.connect_failures[f"{type(exc).__name__}{f' {status}' if status else ''}"] += 1
-            return None
+    async def connect(self, token: str, *, retry_when_busy: bool = False) -> Peer | None:
+        """Open one socket. With `retry_when_busy`, a 503 is retried the way docs/websocket.md
+        tells clients to: after Retry-After plus jitter, within BUSY_RETRY_BUDGET_SECONDS."""
+        deadline = time.monotonic() + BUSY_RETRY_BUDGET_SECONDS
+        while True:
+            try:
+                ws = await open_socket(self.url, token)
+                break
+            except Exception as exc:  # noqa: BLE001 - a refused or timed-out handshake is measured
+                response = getattr(exc, "response", None)
+                status = getattr(response, "status_code", None)
+                if retry_when_busy and status == 503 and time.monotonic() < deadline:
+                    self.busy_refusals += 1
+                    retry_after = float(response.headers.get("Retry-After", "1"))  # type: ignore[union-attr]
+                    await asyncio.sleep(retry_after + random.uniform(0, 1))
+                    continue
+                self.connect_failures[f"{type(exc).__name__}{f' {status}' if status else ''}"] += 1
+                return None
         peer = Peer(ws=ws)
         peer.reader = asyncio.create_task(self._read(peer))
         return peer
@@ -145,12 +161,14 @@ class Fleet:
         self.rooms.extend(opened)
         return opened
 
-    async def open_lone(self, tokens: list[str], *, concurrency: int | None = None) -> int:
+    async def open_lone(
+        self, tokens: list[str], *, concurrency: int | None = None, retry_when_busy: bool = False
+    ) -> int:
         limit = asyncio.Semaphore(concurrency or len(tokens) or 1)
 
         async def one(token: str) -> Peer | None:
             async with limit:
-                return await self.connect(token)
+                return await self.connect(token, retry_when_busy=retry_when_busy)
 
         peers = [peer for peer in await asyncio.gather(*(one(t) for t in tokens)) if peer]
         self.lone.extend(peers)

@@ -6,7 +6,7 @@ from bench.environment import BenchEnvironment
 from bench.scenarios.base import Options
 from bench.scenarios.chat import closed, closed_idle, open_rates, overload
 from bench.scenarios.smoke import smoke
-from bench.scenarios.sockets import connect, idle
+from bench.scenarios.sockets import connect, idle, storm
 
 Scenario = Callable[[Options, BenchEnvironment], dict]
 
@@ -16,8 +16,9 @@ SCENARIOS: dict[str, Scenario] = {
     "open": open_rates,
     "connect": connect,
     "idle": idle,
+    "storm": storm,
     "overload": overload,
     "smoke": smoke,
 }
 # `all` runs these in turn (smoke is for CI only).
-ALL = ["closed", "closed-idle", "open", "connect", "idle", "overload"]
+ALL = ["closed", "closed-idle", "open", "connect", "storm", "idle", "overload"]

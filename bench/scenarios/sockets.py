@@ -42,6 +42,24 @@ def connect(options: Options, environment: BenchEnvironment) -> dict:
     return execute(name="connect", options=options, environment=environment, drive=drive)
 
 
+def storm(options: Options, environment: BenchEnvironment) -> dict:
+    """A reconnect storm: N clients connect at the same instant, and those refused with 503
+    retry as docs/websocket.md says (Retry-After plus jitter). Reports the time until all are
+    open and how many handshakes were refused on the way; none may fail for good."""
+    tokens = prepare.create_lone_users(options.connects)
+
+    async def drive(context: Context) -> None:
+        phase = context.begin(f"{len(tokens)} connects at once, retrying on 503")
+        started = time.perf_counter()
+        opened = await context.fleet.open_lone(tokens, retry_when_busy=True)
+        phase.sending_ended = time.perf_counter()
+        context.facts["sockets_open"] = opened
+        context.facts["all_connected_s"] = round(phase.sending_ended - started, 3)
+        context.facts["refused_503_then_retried"] = context.fleet.busy_refusals
+
+    return execute(name="storm", options=options, environment=environment, drive=drive)
+
+
 def idle(options: Options, environment: BenchEnvironment) -> dict:
     """N idle authenticated sockets (default 10,000): memory per socket, CPU while idle."""
     count = IDLE_SOCKETS if options.idle is None else options.idle
