@@ -349,7 +349,8 @@ def _limits_text() -> str:
         f"**Limits.** A frame is at most {settings.WS_MAX_FRAME_BYTES} bytes. A socket may send "
         f"{settings.WS_MESSAGE_RATE:g} messages a second (bursts of {settings.WS_MESSAGE_BURST}); "
         "beyond that they are refused with `rate_limited`. Bad input of any kind gets an `error` "
-        "frame, and the socket stays open."
+        "frame, and the socket stays open: frames are strict JSON (no NaN or infinite numbers), "
+        "and no string may contain a NUL character or an unpaired surrogate."
     )
 
 

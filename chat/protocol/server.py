@@ -40,8 +40,10 @@ ERROR_MEANINGS: dict[ErrorCode, str] = {
     "not_found": "no such request, or not one the user may see.",
     "not_active": "the request is not ACTIVE (still waiting, closed or cancelled).",
     "not_joined": "the frame is about a request the socket has not joined: join it first.",
-    "invalid_payload": "not JSON, not an object, a binary frame, a missing or malformed field, "
-    "content blank or too long, an `authenticate` token that is not valid. Nothing was stored.",
+    "invalid_payload": "not JSON (a NaN or infinite number included), nested too deeply, not an "
+    "object, a binary frame, a missing or malformed field (a string with a NUL character or an "
+    "unpaired surrogate included), content blank or too long, an `authenticate` token that is "
+    "not valid. Nothing was stored.",
     "rate_limited": "too many messages a second on this socket, or too many frames waiting on "
     "a server that is behind. Nothing was stored: slow down and resend (same `client_id`).",
     "unknown_type": "`type` names no client frame.",
