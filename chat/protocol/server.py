@@ -6,6 +6,9 @@ What a field's type cannot say (a format, a length, the values of a string) is `
 (chat.protocol.constraints): the AsyncAPI document is generated from these definitions.
 """
 
+import json
+import logging
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal, NotRequired, TypedDict, TypeVar, cast
@@ -17,6 +20,8 @@ from chat.models import CLIENT_ID_MAX_CHARS, MESSAGE_MAX_CHARS
 from chat.protocol.constraints import Timestamp, Uuid, described_values, json_schema
 from core.errors import DomainError
 from support.models import RequestStatus
+
+logger = logging.getLogger(__name__)
 
 # A client's correlation value, echoed on the answer to its frame; a string one is bounded.
 REF_MAX_CHARS = 64
@@ -263,6 +268,33 @@ def error_frame(
     if request_id is not None:
         frame["request_id"] = request_id
     return _answering(frame, ref)
+
+
+def frame_text(frame: ServerFrame) -> str:
+    """The frame as the text sent on the socket: strict JSON, which every client can read.
+    NaN and Infinity are not JSON (browsers' JSON.parse refuses them); a frame that would carry
+    one, or anything else json cannot write, is a bug here, and goes out as a `server_error`
+    rather than as text no client can parse or as an exception that would end the socket."""
+    try:
+        return _STRICT_JSON.encode(frame)
+    except (TypeError, ValueError):
+        logger.exception("a %r frame cannot be written as JSON", frame.get("type"))
+        ref = cast(Mapping[str, Any], frame).get("ref")
+        error = error_frame(
+            "server_error",
+            "The server could not write its answer to this frame; retry it.",
+            ref=ref if _writable(ref) else None,
+        )
+        return _STRICT_JSON.encode(error)
+
+
+# One encoder for every frame, as json.dumps keeps one for its defaults: building one per call
+# would nearly double the cost of writing a small frame (a typing relay).
+_STRICT_JSON = json.JSONEncoder(allow_nan=False)
+
+
+def _writable(ref: Any) -> bool:
+    return isinstance(ref, str | int) or (isinstance(ref, float) and math.isfinite(ref))
 
 
 def error_code_for(exc: DomainError) -> ErrorCode:
