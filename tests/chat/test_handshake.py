@@ -106,3 +106,11 @@ async def test_the_token_never_reaches_the_logs(user, caplog):
     assert ok
     assert not refused
     assert token not in caplog.text
+
+
+@pytest.mark.parametrize("path", ["/ws/nope/", "/api/me/", "/", "/ws"])
+@pytest.mark.parametrize("signed_in", [True, False], ids=["signed-in", "anonymous"])
+async def test_a_socket_on_any_other_path_is_refused(user, path, signed_in):
+    token = await database_sync_to_async(access_token_for)(user) if signed_in else None
+    ok, _, _ = await handshake(token, path=path)
+    assert not ok
