@@ -202,7 +202,7 @@ USER_SERIALIZER = "support.serializers.UserSerializer"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.JWTAuthentication",
         # The browsable API, after signing in at /api/auth/session/login/ (or /admin/).
         "rest_framework.authentication.SessionAuthentication",
     ],
