@@ -192,6 +192,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # At most half of a password may be whitespace: eight spaces pass every check above.
+    {"NAME": "accounts.password_validation.WhitespacePasswordValidator"},
 ]
 # Failed logins allowed per email per minute before 429.
 LOGIN_FAILURE_LIMIT = env_number("LOGIN_FAILURE_LIMIT", default=10)
