@@ -18,6 +18,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.events import UserDeactivated
 from accounts.models import SKILL_NAME_MAX_CHARS, Role, Skill, User
+from accounts.selectors import user_active_get
 from core.errors import AuthenticationFailed, InvalidInput, InvalidToken, NotAllowed
 from core.events import publish
 
@@ -119,8 +120,7 @@ def token_refresh(*, refresh: str) -> dict[str, str]:
         token.check_blacklist()
     except TokenError as exc:
         raise InvalidToken(str(exc)) from exc
-    user_id = token.get(jwt_settings.USER_ID_CLAIM)
-    user = User.objects.filter(pk=user_id, is_active=True).first()
+    user = user_active_get(user_id=token.get(jwt_settings.USER_ID_CLAIM))
     if user is None:
         raise AuthenticationFailed("No active account found for this token.")
     token.blacklist()

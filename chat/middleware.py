@@ -52,7 +52,7 @@ class OriginValidatorMiddleware:
     ) -> None:
         origin = _header(scope, b"origin")
         if origin is not None and not origin_allowed(origin):
-            await OriginDenier()(cast(Any, scope), receive, send)
+            await HandshakeDenier()(cast(Any, scope), receive, send)
             return
         await self.app(scope, receive, send)
 
@@ -70,7 +70,9 @@ def origin_allowed(origin: str) -> bool:
     return bool(domain) and validate_host(domain, settings.ALLOWED_HOSTS)
 
 
-class OriginDenier(WebsocketDenier):
+class HandshakeDenier(WebsocketDenier):
+    """Refuses the handshake: daphne answers HTTP 403 and no socket is opened."""
+
     # A refused connection has no use for the channel layer (an alias that names no layer
     # means none); it then neither waits on Redis nor leaves a channel behind.
     channel_layer_alias = "none"

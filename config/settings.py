@@ -198,6 +198,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # At most half of a password may be whitespace: eight spaces pass every check above.
+    {"NAME": "accounts.password_validation.WhitespacePasswordValidator"},
 ]
 # Failed logins allowed per email per minute before 429.
 LOGIN_FAILURE_LIMIT = env_number("LOGIN_FAILURE_LIMIT", default=10)
@@ -226,11 +228,17 @@ USER_SERIALIZER = "support.serializers.UserSerializer"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.JWTAuthentication",
         # The browsable API, after signing in at /api/auth/session/login/ (or /admin/).
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # DRF's defaults, with JSON that cannot be parsed always a 400 (config.parsers).
+    "DEFAULT_PARSER_CLASSES": [
+        "config.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_PAGINATION_CLASS": "config.pagination.PageNumberPagination",
     "DEFAULT_SCHEMA_CLASS": "config.schema.ApiAutoSchema",
     "EXCEPTION_HANDLER": "config.exceptions.api_exception_handler",

@@ -65,6 +65,18 @@ def test_malformed_json_is_a_json_400():
     assert error_of(response)["code"] == "parse_error"
 
 
+@pytest.mark.parametrize(
+    "body",
+    ["[" * 60000 + "]" * 60000, '{"a":' * 20000 + "1" + "}" * 20000],
+    ids=["nested-arrays", "nested-objects"],
+)
+def test_json_nested_too_deeply_to_parse_is_a_json_400(body):
+    response = Client().post("/api/auth/login/", body, content_type="application/json")
+
+    assert response.status_code == 400
+    assert error_of(response)["code"] == "parse_error"
+
+
 def test_a_body_over_the_upload_limit_is_a_json_413(settings):
     settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
     body = json.dumps({"email": "a@example.com", "password": "x" * 2000})

@@ -5,7 +5,6 @@ message ordering is chat.delivery's job; this class only wires them to the socke
 """
 
 import asyncio
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -58,6 +57,7 @@ from chat.protocol.server import (
     authenticated_frame,
     error_code_for,
     error_frame,
+    frame_text,
     joined_frame,
     left_frame,
     new_message_frame,
@@ -386,4 +386,4 @@ class ChatConsumer(LayerResilientConsumer):
         return False
 
     async def send_frame(self, frame: ServerFrame) -> None:
-        await self.send(text_data=json.dumps(frame))
+        await self.send(text_data=frame_text(frame))

@@ -6,6 +6,11 @@ channels_redis that happens when the Redis connection drops (a restart, a failov
 Here the receive is retried with a short backoff instead, and the socket's groups are re-added
 once the layer answers again; anything broadcast meanwhile is recovered from the database by the
 catch-up of quiet rooms (chat.sync).
+
+It also guarantees the socket's clean-up (`disconnect`: presence, groups, rooms) runs however
+the consumer ends. channels runs it only on a `websocket.disconnect` event; an exception in a
+handler ends the consumer without one (daphne then closes the socket with 1011), and the user
+would stay online, for everyone, until the process died.
 """
 
 import asyncio
@@ -14,7 +19,12 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope
+from asgiref.typing import (
+    ASGIReceiveCallable,
+    ASGISendCallable,
+    Scope,
+    WebSocketDisconnectEvent,
+)
 from channels.consumer import get_handler_name
 from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -27,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 RETRY_FIRST_DELAY = 0.05
 RETRY_MAX_DELAY = 2.0
+# The code `disconnect` is given when the consumer ended without a disconnect event: what daphne
+# closes the socket with when its application fails.
+CLOSE_INTERNAL_ERROR = 1011
 
 
 class LayerResilientConsumer(AsyncWebsocketConsumer):
@@ -51,8 +64,28 @@ class LayerResilientConsumer(AsyncWebsocketConsumer):
             self.channel_layer = channel_layer(self.channel_layer_alias)
             self.channel_name = await self.channel_layer.new_channel()
             receivers.append(self._receive_from_layer)
-        with contextlib.suppress(StopConsumer):
-            await await_many_dispatch(receivers, self.dispatch)
+        try:
+            with contextlib.suppress(StopConsumer):
+                await await_many_dispatch(receivers, self.dispatch)
+        finally:
+            if not self.disconnect_started:
+                await self._disconnect_after_failure()
+
+    # Set once `disconnect` has been called, so it runs once, whatever ended the consumer.
+    disconnect_started = False
+
+    async def websocket_disconnect(self, message: WebSocketDisconnectEvent) -> None:
+        self.disconnect_started = True
+        await super().websocket_disconnect(message)
+
+    async def _disconnect_after_failure(self) -> None:
+        self.disconnect_started = True
+        try:
+            await self.disconnect(CLOSE_INTERNAL_ERROR)
+        except Exception:
+            # What ended the consumer is the exception that matters (it propagates); this one
+            # is only logged.
+            logger.exception("clean-up of a failed socket failed")
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' own dispatch first closes stale database connections, through a hop to its

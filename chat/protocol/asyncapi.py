@@ -338,9 +338,10 @@ def _handshake_text() -> str:
         "**Handshake.** The access JWT goes in the `Authorization: Bearer` header, or as the "
         f'subprotocol pair `["{BEARER_SUBPROTOCOL}", <token>]` (browsers; the server then picks '
         f"`{BEARER_SUBPROTOCOL}`), or as `?token=` (least safe: URLs end up in logs). No token, "
-        "a malformed, expired or refresh token, an unknown or deactivated user, or an `Origin` "
-        "whose host is not allowed: the handshake is refused with **HTTP 403** and no socket is "
-        "opened. A client that sends no `Origin` is fine."
+        "a malformed, expired or refresh token, an unknown or deactivated user, an `Origin` "
+        f"whose host is not allowed, or a path other than `{SOCKET_PATH}`: the handshake is "
+        "refused with **HTTP 403** and no socket is opened. A client that sends no `Origin` is "
+        "fine."
     )
 
 
@@ -349,7 +350,8 @@ def _limits_text() -> str:
         f"**Limits.** A frame is at most {settings.WS_MAX_FRAME_BYTES} bytes. A socket may send "
         f"{settings.WS_MESSAGE_RATE:g} messages a second (bursts of {settings.WS_MESSAGE_BURST}); "
         "beyond that they are refused with `rate_limited`. Bad input of any kind gets an `error` "
-        "frame, and the socket stays open."
+        "frame, and the socket stays open: frames are strict JSON (no NaN or infinite numbers), "
+        "and no string may contain a NUL character or an unpaired surrogate."
     )
 
 

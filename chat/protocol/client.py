@@ -1,22 +1,28 @@
 """Every frame a client may send, one frozen dataclass per type, and `parse_frame`.
 
 Everything a client can get wrong is caught here and becomes a `FrameError` (an `error` frame,
-the socket stays open), so the consumer only ever sees well-formed frames. The Node service's
-spellings (`requestId`, `Send-message`, camelCase fields) are accepted as aliases.
+the socket stays open), so the consumer only ever sees well-formed frames: `parse_frame` raises
+nothing else, whatever the text. The Node service's spellings (`requestId`, `Send-message`,
+camelCase fields) are accepted as aliases.
 
 Each dataclass is also the frame's documentation: its docstring, its fields and their
 `Annotated` limits (chat.protocol.constraints) are what the AsyncAPI document says about it.
 """
 
 import json
+import logging
+import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, NoReturn
 from uuid import UUID
 
 from chat.models import CLIENT_ID_MAX_CHARS, MESSAGE_MAX_CHARS
 from chat.protocol.constraints import Uuid, json_schema
 from chat.protocol.server import REF_MAX_CHARS, ErrorCode, Ref
+
+logger = logging.getLogger(__name__)
 
 
 class FrameError(Exception):
@@ -147,22 +153,75 @@ FIELD_ALIASES = {
 
 
 def parse_frame(text: str) -> ClientFrame:
-    """Parse one text frame. Raises FrameError with `invalid_payload` or `unknown_type`."""
+    """Parse one text frame. Raises FrameError with `invalid_payload` or `unknown_type`, and
+    nothing else: the text comes from anyone, and any other exception would end the socket."""
     try:
-        data = json.loads(text)
-    except ValueError:
-        raise _invalid("Frame is not valid JSON.") from None
-    if not isinstance(data, dict):
-        raise _invalid("Frame must be a JSON object.")
+        return _parse(text)
+    except FrameError:
+        raise
+    except Exception:
+        # The rules below refuse bad input by name; this is the net under them, so a frame that
+        # slips past them is still only a bad frame, never a dead socket. Reaching it is a bug
+        # here, hence the traceback.
+        logger.exception("a client frame could not be parsed")
+        raise _invalid("Frame could not be read.") from None
+
+
+def _parse(text: str) -> ClientFrame:
+    data = _json_object(text)
     ref = _ref(data)
     frame_type = data.get("type")
     if not isinstance(frame_type, str) or not frame_type:
         raise _invalid("Field 'type' is required.", ref=ref)
+    if not _storable(frame_type):
+        raise _invalid(f"Field 'type' {_UNSTORABLE_DETAIL}", ref=ref)
     frame_type = TYPE_ALIASES.get(frame_type, frame_type)
     parser = _PARSERS.get(frame_type)
     if parser is None:
         raise FrameError("unknown_type", f"Unknown frame type '{frame_type[:40]}'.", ref=ref)
     return parser(data, ref)
+
+
+def _json_object(text: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text, parse_constant=_not_json, parse_float=_finite)
+    except RecursionError:
+        # json nests by recursion; a frame of 64 KiB can open 32 000 brackets.
+        raise _invalid("Frame is nested too deeply.") from None
+    except ValueError:
+        raise _invalid("Frame is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise _invalid("Frame must be a JSON object.")
+    return data
+
+
+# No number in a frame may be NaN or infinite: they are not JSON (browsers' JSON.parse refuses
+# them), so the server could not echo them. Python's json reads the literals NaN and Infinity,
+# and turns a number too big for a double (1e400) into infinity.
+_NOT_FINITE = "Numbers must be finite: no NaN, no Infinity, nothing too big for a double (1e400)."
+
+
+def _not_json(literal: str) -> NoReturn:
+    raise _invalid(_NOT_FINITE)
+
+
+def _finite(literal: str) -> float:
+    number = float(literal)
+    if not math.isfinite(number):
+        raise _invalid(_NOT_FINITE)
+    return number
+
+
+# Text no field may carry: PostgreSQL cannot store NUL in text, and an unpaired surrogate (a
+# `\ud800` escape in the JSON) cannot be encoded as UTF-8 to store or to echo. Left to the
+# database, they would fail as `server_error`, which tells a client to retry: forever. The REST
+# API refuses both too (DRF's CharField), so the two ways in agree.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_UNSTORABLE_DETAIL = "must not contain NUL characters or unpaired surrogates."
+
+
+def _storable(text: str) -> bool:
+    return _UNSTORABLE.search(text) is None
 
 
 def _invalid(detail: str, *, ref: Ref = None, request_id: str | None = None) -> FrameError:
@@ -177,6 +236,8 @@ def _ref(data: dict[str, Any]) -> Ref:
         raise _invalid("Field 'ref' must be a string or a number.")
     if isinstance(ref, str) and len(ref) > REF_MAX_CHARS:
         raise _invalid(f"Field 'ref' is over {REF_MAX_CHARS} characters.")
+    if isinstance(ref, str) and not _storable(ref):
+        raise _invalid(f"Field 'ref' {_UNSTORABLE_DETAIL}")
     return ref
 
 
@@ -231,11 +292,15 @@ def _send(data: dict[str, Any], ref: Ref) -> SendMessage:
         raise invalid("Field 'content' must not be blank.")
     if len(content) > MESSAGE_MAX_CHARS:
         raise invalid(f"Field 'content' is over {MESSAGE_MAX_CHARS} characters.")
+    if not _storable(content):
+        raise invalid(f"Field 'content' {_UNSTORABLE_DETAIL}")
     client_id = _field(data, "client_id")
     if client_id is not None and (
         not isinstance(client_id, str) or not client_id or len(client_id) > CLIENT_ID_MAX_CHARS
     ):
         raise invalid(f"Field 'client_id' must be a string of 1-{CLIENT_ID_MAX_CHARS} characters.")
+    if client_id is not None and not _storable(client_id):
+        raise invalid(f"Field 'client_id' {_UNSTORABLE_DETAIL}")
     return SendMessage(ref=ref, request_id=request_id, content=content, client_id=client_id)
 
 
@@ -251,6 +316,8 @@ def _authenticate(data: dict[str, Any], ref: Ref) -> Authenticate:
     token = data.get("token")
     if not isinstance(token, str) or not token:
         raise _invalid("Field 'token' is required.", ref=ref)
+    if not _storable(token):
+        raise _invalid(f"Field 'token' {_UNSTORABLE_DETAIL}", ref=ref)
     return Authenticate(ref=ref, token=token)
 
 

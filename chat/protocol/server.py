@@ -6,6 +6,9 @@ What a field's type cannot say (a format, a length, the values of a string) is `
 (chat.protocol.constraints): the AsyncAPI document is generated from these definitions.
 """
 
+import json
+import logging
+import math
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any, Literal, NotRequired, TypedDict, TypeVar, cast
@@ -17,6 +20,8 @@ from chat.models import CLIENT_ID_MAX_CHARS, MESSAGE_MAX_CHARS
 from chat.protocol.constraints import Timestamp, Uuid, described_values, json_schema
 from core.errors import DomainError
 from support.models import RequestStatus
+
+logger = logging.getLogger(__name__)
 
 # A client's correlation value, echoed on the answer to its frame; a string one is bounded.
 REF_MAX_CHARS = 64
@@ -40,8 +45,10 @@ ERROR_MEANINGS: dict[ErrorCode, str] = {
     "not_found": "no such request, or not one the user may see.",
     "not_active": "the request is not ACTIVE (still waiting, closed or cancelled).",
     "not_joined": "the frame is about a request the socket has not joined: join it first.",
-    "invalid_payload": "not JSON, not an object, a binary frame, a missing or malformed field, "
-    "content blank or too long, an `authenticate` token that is not valid. Nothing was stored.",
+    "invalid_payload": "not JSON (a NaN or infinite number included), nested too deeply, not an "
+    "object, a binary frame, a missing or malformed field (a string with a NUL character or an "
+    "unpaired surrogate included), content blank or too long, an `authenticate` token that is "
+    "not valid. Nothing was stored.",
     "rate_limited": "too many messages a second on this socket, or too many frames waiting on "
     "a server that is behind. Nothing was stored: slow down and resend (same `client_id`).",
     "unknown_type": "`type` names no client frame.",
@@ -285,6 +292,33 @@ def error_frame(
     if retry_after is not None:
         frame["retry_after"] = retry_after
     return _answering(frame, ref)
+
+
+def frame_text(frame: ServerFrame) -> str:
+    """The frame as the text sent on the socket: strict JSON, which every client can read.
+    NaN and Infinity are not JSON (browsers' JSON.parse refuses them); a frame that would carry
+    one, or anything else json cannot write, is a bug here, and goes out as a `server_error`
+    rather than as text no client can parse or as an exception that would end the socket."""
+    try:
+        return _STRICT_JSON.encode(frame)
+    except (TypeError, ValueError):
+        logger.exception("a %r frame cannot be written as JSON", frame.get("type"))
+        ref = cast(Mapping[str, Any], frame).get("ref")
+        error = error_frame(
+            "server_error",
+            "The server could not write its answer to this frame; retry it.",
+            ref=ref if _writable(ref) else None,
+        )
+        return _STRICT_JSON.encode(error)
+
+
+# One encoder for every frame, as json.dumps keeps one for its defaults: building one per call
+# would nearly double the cost of writing a small frame (a typing relay).
+_STRICT_JSON = json.JSONEncoder(allow_nan=False)
+
+
+def _writable(ref: Any) -> bool:
+    return isinstance(ref, str | int) or (isinstance(ref, float) and math.isfinite(ref))
 
 
 def error_code_for(exc: DomainError) -> ErrorCode:

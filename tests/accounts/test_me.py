@@ -1,7 +1,7 @@
 import pytest
 
 from tests.factories import ExpertFactory, SkillFactory
-from tests.helpers.api import client_for
+from tests.helpers.api import NOT_USER_IDS, client_for, signed_token_for_user_id
 
 pytestmark = pytest.mark.django_db
 
@@ -46,6 +46,16 @@ def test_me_needs_a_valid_token(api_client):
     assert api_client.get(URL).status_code == 401
     api_client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
     assert api_client.get(URL).status_code == 401
+
+
+@pytest.mark.parametrize("user_id", NOT_USER_IDS, ids=repr)
+def test_a_signed_token_whose_user_id_is_not_a_user_id_is_401(api_client, user_id):
+    api_client.credentials(HTTP_AUTHORIZATION=f"Bearer {signed_token_for_user_id(user_id)}")
+
+    response = api_client.get(URL)
+
+    assert response.status_code == 401
+    assert response.json()["code"] == "user_not_found"
 
 
 def test_a_deactivated_users_token_stops_working(user, user_client):

@@ -66,6 +66,28 @@ def test_weak_password_is_rejected_with_a_password_field_error(api_client, passw
     assert not User.objects.exists()
 
 
+@pytest.mark.parametrize(
+    "password",
+    [" " * 8, "\t\n \u3000\u00a0 \r\n", "  x  y    z  q  "],
+    ids=["eight-spaces", "other-whitespace", "mostly-whitespace"],
+)
+def test_a_blank_or_mostly_whitespace_password_is_rejected(api_client, password):
+    response = api_client.post(URL, {**GOOD, "password": password}, format="json")
+
+    assert response.status_code == 400
+    (message,) = response.json()["password"]
+    assert "at most half of its characters may be whitespace" in message
+    assert not User.objects.exists()
+
+
+def test_a_passphrase_with_spaces_is_accepted(api_client):
+    response = api_client.post(
+        URL, {**GOOD, "password": "correct horse battery staple"}, format="json"
+    )
+
+    assert response.status_code == 201
+
+
 def test_password_similar_to_the_email_is_rejected(api_client):
     data = {**GOOD, "email": "quixotic.zebra@example.com", "password": "quixoticzebra"}
 

@@ -2,6 +2,7 @@ import pytest
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from tests.factories import TEST_PASSWORD, UserFactory
+from tests.helpers.api import NOT_USER_IDS, signed_token_for_user_id
 from tests.helpers.concurrency import returned, run_at_once
 from tests.helpers.markers import requires_postgres
 from tests.helpers.openapi import SchemaCheckedClient as APIClient
@@ -66,6 +67,16 @@ def test_a_deactivated_user_cannot_refresh(api_client):
     user.save(update_fields=["is_active"])
 
     assert api_client.post(URL, {"refresh": tokens["refresh"]}, format="json").status_code == 401
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("user_id", NOT_USER_IDS, ids=repr)
+def test_a_signed_refresh_token_whose_user_id_is_not_a_user_id_is_401(api_client, user_id):
+    refresh = signed_token_for_user_id(user_id, kind=RefreshToken)
+
+    response = api_client.post(URL, {"refresh": refresh}, format="json")
+
+    assert response.status_code == 401
 
 
 @pytest.mark.django_db

@@ -3,8 +3,10 @@
 import json
 
 import pytest
+from channels.db import database_sync_to_async
 from django.conf import settings
 
+from accounts.models import User
 from tests.helpers.sockets import WAIT, ask, connected
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -51,6 +53,65 @@ async def test_a_bad_frame_is_answered_with_an_error_and_the_socket_stays_open(u
     assert answer["detail"]
     await still_open(socket)
     await socket.disconnect()
+
+
+def _send(**fields) -> str:
+    # ensure_ascii (the default) writes a lone surrogate as a \\udxxx escape: valid UTF-8 on the
+    # wire, as a real client would have to send it.
+    return json.dumps({"type": "send-message", "request_id": ROOM, "content": "hi", **fields})
+
+
+# Frames a client can send that once crashed the frame parser or got `server_error` ("retry
+# it"), so a client retried them forever. Each is refused as invalid_payload now.
+HOSTILE = {
+    "nested-arrays": "[" * 5000 + "]" * 5000,
+    "nested-objects": '{"a":' * 5000 + "1" + "}" * 5000,
+    "nested-in-a-field": json.dumps({"type": "dance"})[:-1]
+    + ', "x": '
+    + "[" * 5000
+    + "]" * 5000
+    + "}",
+    "nul-in-content": _send(content="hi\x00there"),
+    "lone-surrogate-in-content": _send(content="hi \ud800"),
+    "nul-in-client-id": _send(client_id="c\x00"),
+    "lone-surrogate-in-client-id": _send(client_id="\udfff"),
+    "nul-in-token": json.dumps({"type": "authenticate", "token": "eyJ\x00"}),
+    "lone-surrogate-in-token": json.dumps({"type": "authenticate", "token": "\udbff"}),
+    "nul-in-ref": _send(ref="r\x00"),
+    "lone-surrogate-in-ref": _send(ref="\ud83d"),
+    "nul-in-type": json.dumps({"type": "send\x00message"}),
+    "lone-surrogate-in-type": json.dumps({"type": "\ud800"}),
+    "nan-ref": _send(ref=float("nan")),
+    "infinite-ref": _send(ref=float("inf")),
+    "negative-infinite-ref": _send(ref=float("-inf")),
+    "overflowing-ref": '{"type": "dance", "ref": 1e400}',
+}
+
+
+@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
+async def test_a_hostile_frame_is_invalid_payload_and_the_socket_stays_open_and_online(user, text):
+    socket = await connected(user)
+    await socket.send_to(text_data=text)
+    output = await socket.receive_output(timeout=WAIT)
+    assert output["type"] == "websocket.send", output
+    # Strict JSON: NaN or Infinity would be refused by a browser's JSON.parse.
+    answer = json.loads(output["text"], parse_constant=_not_json)
+    assert answer["type"] == "error"
+    assert answer["code"] == "invalid_payload"
+    assert "ref" not in answer  # none of these refs can be echoed as it came
+    await still_open(socket)
+    assert await _is_online(user)
+    await socket.disconnect()
+    assert not await _is_online(user)
+
+
+def _not_json(constant: str) -> None:
+    raise AssertionError(f"{constant} is not JSON")
+
+
+@database_sync_to_async
+def _is_online(user) -> bool:
+    return User.objects.get(pk=user.pk).is_online
 
 
 async def test_the_error_echoes_the_frames_ref(user):

@@ -7,7 +7,7 @@ from channels.db import database_sync_to_async
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from tests.factories import UserFactory
-from tests.helpers.api import access_token_for
+from tests.helpers.api import NOT_USER_IDS, access_token_for, signed_token_for_user_id
 from tests.helpers.sockets import WAIT, communicator
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -106,3 +106,17 @@ async def test_the_token_never_reaches_the_logs(user, caplog):
     assert ok
     assert not refused
     assert token not in caplog.text
+
+
+@pytest.mark.parametrize("user_id", NOT_USER_IDS, ids=repr)
+async def test_a_signed_token_whose_user_id_is_not_a_user_id_is_refused(db, user_id):
+    ok, _, _ = await handshake(signed_token_for_user_id(user_id))
+    assert not ok
+
+
+@pytest.mark.parametrize("path", ["/ws/nope/", "/api/me/", "/", "/ws"])
+@pytest.mark.parametrize("signed_in", [True, False], ids=["signed-in", "anonymous"])
+async def test_a_socket_on_any_other_path_is_refused(user, path, signed_in):
+    token = await database_sync_to_async(access_token_for)(user) if signed_in else None
+    ok, _, _ = await handshake(token, path=path)
+    assert not ok

@@ -7,9 +7,10 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from accounts.models import User
+from chat.groups import channel_layer, user_group
 from chat.models import ServerProcess, SocketConnection
 from chat.presence import presence_connect, presence_sweep
-from tests.helpers.sockets import connected, receive_until
+from tests.helpers.sockets import WAIT, ask, connected, receive_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -64,6 +65,30 @@ async def test_only_the_first_socket_announces_online(active_request, requester,
     assert await expert_socket.receive_nothing(timeout=0.5)
     await first.disconnect()
     assert (await receive_until(expert_socket, "presence"))["is_online"] is False
+    await expert_socket.disconnect()
+
+
+async def test_a_consumer_that_crashes_still_takes_its_user_offline(
+    active_request, requester, assigned_expert
+):
+    expert_socket = await connected(assigned_expert)
+    user_socket = await connected(requester)
+    await receive_until(expert_socket, "presence")
+    joined = await ask(user_socket, {"type": "join-request", "request_id": str(active_request.pk)})
+    assert joined["type"] == "joined"
+
+    # An event the consumer has no handler for: the exception ends the consumer (a bug
+    # anywhere in it would do the same), and daphne would close the socket with 1011.
+    await channel_layer().group_send(user_group(requester.pk), {"type": "no.such.event"})
+    with pytest.raises(ValueError, match="No handler"):
+        await user_socket.wait(timeout=WAIT)
+
+    is_online, last_seen_at = await presence_of(requester)
+    assert is_online is False
+    assert last_seen_at is not None
+    assert await sockets_of(requester) == 0
+    offline = await receive_until(expert_socket, "presence")
+    assert (offline["user_id"], offline["is_online"]) == (str(requester.pk), False)
     await expert_socket.disconnect()
 
 

@@ -154,3 +154,37 @@ def test_every_client_frame_type_is_parsed_here():
 @pytest.mark.parametrize(("sent", "parsed"), PARSED)
 def test_each_client_frame_parses_to_its_typed_form(sent, parsed):
     assert client.parse_frame(json.dumps(sent)) == parsed
+
+
+@pytest.mark.parametrize(("frame_type", "built", "expected"), BUILT)
+def test_each_server_frame_is_sent_as_the_json_of_its_dict(frame_type, built, expected):
+    assert server.frame_text(built) == json.dumps(expected)
+
+
+def _strict_json(text: str) -> Any:
+    def refuse(constant: str) -> None:
+        raise AssertionError(f"{constant} is not JSON")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+@pytest.mark.parametrize("number", [float("nan"), float("inf"), float("-inf")])
+def test_a_frame_with_a_number_json_cannot_carry_goes_out_as_a_server_error(number, caplog):
+    joined = server.joined_frame(request_id=REQUEST_ID, last_seq=0, ref=number)
+
+    sent = _strict_json(server.frame_text(joined))
+
+    assert sent == {
+        "type": "error",
+        "code": "server_error",
+        "detail": "The server could not write its answer to this frame; retry it.",
+    }
+    assert "cannot be written as JSON" in caplog.text
+
+
+def test_a_frame_json_cannot_write_keeps_the_ref_it_answers():
+    broken: Any = {**server.authenticated_frame(exp=1, ref="a1"), "exp": uuid.uuid4()}
+
+    sent = _strict_json(server.frame_text(broken))
+
+    assert (sent["type"], sent["code"], sent["ref"]) == ("error", "server_error", "a1")

@@ -93,6 +93,43 @@ async def test_unusable_frame_gets_an_error_frame_and_the_socket_stays_open(
         await socket.close()
 
 
+def _is_online(user_id) -> bool:
+    from accounts.models import User
+
+    return User.objects.get(pk=user_id).is_online
+
+
+async def test_hostile_frames_get_invalid_payload_and_never_take_the_socket_down(shared_server):
+    pair = await active_pair()
+    expert = await Socket.open(shared_server, pair.expert_token)
+    socket = await Socket.open(shared_server, pair.user_token)
+    try:
+        await socket.join(pair.request_id)
+        send = {"type": "send-message", "request_id": str(pair.request_id), "content": "hi"}
+        hostile = [
+            "[" * 5000 + "]" * 5000,  # once a RecursionError: close 1011, user left online
+            json.dumps({**send, "content": "NUL \x00 inside"}),
+            json.dumps({**send, "client_id": "lone \ud800"}),
+            json.dumps({**send, "ref": float("nan")}),
+            '{"type": "send-message", "ref": 1e400}',
+        ]
+        for raw in hostile:
+            await socket.send_raw(raw)
+            error = await socket.expect("error")
+            assert (error["code"], "ref" in error) == ("invalid_payload", False)
+
+        assert socket.is_open
+        await _assert_still_serving(socket, pair.request_id)
+        assert await in_db(_stored_count, pair.request_id) == 0
+        assert await in_db(_is_online, pair.user_id)
+        await socket.close()
+        went_offline = await expert.expect("presence", user_id=str(pair.user_id), is_online=False)
+        assert went_offline["last_seen_at"]
+    finally:
+        await socket.close()
+        await expert.close()
+
+
 @pytest.mark.parametrize("content", ["", "   \n\t "], ids=["empty", "blank"])
 async def test_empty_content_gets_invalid_payload_and_nothing_is_stored(shared_server, content):
     pair = await active_pair()

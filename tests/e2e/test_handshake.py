@@ -7,6 +7,7 @@ import jwt
 import pytest
 from django.conf import settings
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
 from accounts.models import User
@@ -75,6 +76,22 @@ async def test_handshake_without_a_valid_access_token_is_rejected_with_403(
         await open_connection(shared_server, token)
 
     assert rejected.value.response.status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/ws/nope/", "/api/me/"])
+async def test_a_socket_on_another_path_is_refused_with_403_and_no_traceback(server, path):
+    token = await in_db(lambda: access_token(UserFactory.create()))
+    for carrier_token in (None, token):
+        headers = {} if carrier_token is None else {"Authorization": f"Bearer {carrier_token}"}
+        with pytest.raises(InvalidStatus) as rejected:
+            await connect(f"ws://127.0.0.1:{server.port}{path}", additional_headers=headers)
+
+        assert rejected.value.response.status_code == 403
+    server.stop()  # flushes everything the process had to say
+
+    output = server.output()
+    assert "No route found" not in output
+    assert "Traceback" not in output
 
 
 async def test_handshake_from_a_disallowed_origin_is_rejected_with_403(shared_server):
