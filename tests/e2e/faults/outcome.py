@@ -5,6 +5,7 @@ behaved), so a failing test says exactly which message, socket or frame went wro
 Times are printed relative to the start of the fault.
 """
 
+import json
 import re
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ OUTAGE_LOG_RECORDS_AT_MOST = 4
 SUMMARIES = pytest.StashKey[list[str]]()
 # One log record of the plain format (config/settings.py LOGGING) at WARNING or above.
 _LOUD_RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (WARNING|ERROR|CRITICAL) ")
+LOUD_LEVELS = {"WARNING", "ERROR", "CRITICAL"}
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,20 @@ def first_delivery_after(sender: Participant, receiver: Participant, moment: flo
 
 
 def loud_log_records(text: str) -> list[str]:
-    return [line for line in text.splitlines() if _LOUD_RECORD.match(line)]
+    """The log records at WARNING or above: lines of the plain format, or JSON objects with such
+    a level (LOG_FORMAT=json)."""
+    return [line for line in text.splitlines() if _LOUD_RECORD.match(line) or _loud_json(line)]
+
+
+def _loud_json(line: str) -> bool:
+    if not line.startswith("{"):
+        return False
+    try:
+        record = json.loads(line)
+    except ValueError:
+        return False
+    level = record.get("level", record.get("levelname")) if isinstance(record, dict) else None
+    return str(level).upper() in LOUD_LEVELS
 
 
 def presence_not_corrected(
@@ -109,6 +124,7 @@ class Outcome:
         recovery = self.recovery_seconds()
         flowed = "never" if recovery is None else f"after {recovery:.2f}s"
         reconnects = sum(len(p.connections) - 1 for p in self.participants)
+        refused = sum(len(p.connect_failures) for p in self.participants)
         errors = sum(
             1
             for p in self.participants
@@ -117,8 +133,8 @@ class Outcome:
         )
         return (
             f"fault lasted {self.back_at - self.fault_at:.2f}s, messages flowed again {flowed}; "
-            f"{sum(map(len, self.stored.values()))} messages stored, {reconnects} reconnects, "
-            f"{errors} error answers; {self.facts}"
+            f"{sum(map(len, self.stored.values()))} messages stored, {reconnects} reconnects "
+            f"({refused} handshakes failed on the way), {errors} error answers; {self.facts}"
         )
 
     # --- messages -----------------------------------------------------------------------------

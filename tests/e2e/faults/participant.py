@@ -96,6 +96,8 @@ def retry_after(answer: dict) -> float:
 
 
 class Participant:
+    """A customer or an expert in one request's chat, on one socket at a time."""
+
     def __init__(
         self,
         *,
