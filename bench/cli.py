@@ -1,7 +1,7 @@
 """`python -m bench <scenario> [options]`: run load scenarios against the chat path.
 
-Scenarios: closed, closed-idle, open, connect, idle, overload, all, smoke. The exit status is 1
-when any message was lost, duplicated, delivered out of order or acknowledged but not stored.
+Scenarios: closed, closed-idle, open, connect, idle, overload, all, smoke, soak. The exit status
+is 1 when any message was lost, duplicated, delivered out of order or acknowledged but not stored.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ SCENARIO_NAMES = [
     "overload",
     "all",
     "smoke",
+    "soak",
 ]
 
 
@@ -57,9 +58,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("scenario", choices=SCENARIO_NAMES)
     parser.add_argument("--pairs", type=_positive(int), default=50, help="active user/expert pairs")
     parser.add_argument("--messages", type=_positive(int), default=200, help="per pair (closed)")
-    parser.add_argument("--rate", type=_positive(float), help="total msg/s (open, overload)")
+    parser.add_argument("--rate", type=_positive(float), help="total msg/s (open, overload, soak)")
     parser.add_argument("--rates", type=_rates, default=[], help="open: step through R1,R2,...")
-    parser.add_argument("--duration", type=_positive(float), help="seconds per open-loop step")
+    parser.add_argument(
+        "--duration", type=_positive(float), help="seconds per open-loop step; soak: its length"
+    )
     parser.add_argument("--idle", type=int, help="idle sockets (idle) or idle pairs (closed-idle)")
     parser.add_argument("--connects", type=_positive(int), default=1000, help="connect storm size")
     parser.add_argument("--workers", type=_positive(int), help="server processes (default: CPUs)")

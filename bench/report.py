@@ -58,8 +58,30 @@ def _row(phase: dict) -> list[str]:
     ]
 
 
-# Keys shown in a scenario's header or table; the others are printed as extra facts.
-SUMMARY_KEYS = {"scenario", "server", "workers", "url", "server_env", "phases", "integrity", "ok"}
+# Keys shown in a scenario's header or tables; the others are printed as extra facts.
+SUMMARY_KEYS = {
+    "scenario",
+    "server",
+    "workers",
+    "url",
+    "server_env",
+    "phases",
+    "integrity",
+    "ok",
+    "rss_timeline",
+}
+
+
+def _timeline(rows: list[dict]) -> list[str]:
+    """The soak's memory readings, one line each."""
+    lines = ["   server RSS over time (MB; by PID: the launcher and its workers):"]
+    for row in rows:
+        by_pid = " ".join(f"{pid}:{mb:g}" for pid, mb in row["rss_mb_by_pid"].items())
+        lines.append(
+            f"   {row['elapsed_s']:>8.1f}s  total {row['server_rss_mb']:>7.1f}  [{by_pid}]  "
+            f"delivered {row['delivered']:>6}  p99 {_cell(row['p99_ms'])} ms"
+        )
+    return lines
 
 
 def render(report: dict) -> str:
@@ -81,6 +103,8 @@ def render(report: dict) -> str:
         "   integrity: "
         + " ".join(f"{key}={value}" for key, value in integrity.items() if key != "ok")
     )
+    if report.get("rss_timeline"):
+        lines.extend(_timeline(report["rss_timeline"]))
     facts = {
         key: value
         for key, value in report.items()

@@ -121,7 +121,7 @@ class ResourceSampler:
         self._client.cpu_percent()
         psutil.cpu_percent()
 
-    def _server_processes(self) -> list[psutil.Process]:
+    def server_processes(self) -> list[psutil.Process]:
         if self.server_pid is None:
             return []
         try:
@@ -137,17 +137,17 @@ class ResourceSampler:
 
     def server_rss(self) -> int:
         total = 0
-        for process in self._server_processes():
+        for process in self.server_processes():
             with suppress(psutil.NoSuchProcess):
                 total += process.memory_info().rss
         return total
 
     def server_pids(self) -> list[int]:
-        return [process.pid for process in self._server_processes()]
+        return [process.pid for process in self.server_processes()]
 
     def sample(self) -> None:
         cpu, rss = 0.0, 0
-        for process in self._server_processes():
+        for process in self.server_processes():
             try:
                 cpu += process.cpu_percent()
                 rss += process.memory_info().rss
@@ -162,7 +162,7 @@ class ResourceSampler:
             self.sample()
 
     def __enter__(self) -> ResourceSampler:
-        self._server_processes()
+        self.server_processes()
         self._thread = threading.Thread(target=self._run, name="resource-sampler", daemon=True)
         self._thread.start()
         return self

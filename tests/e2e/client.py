@@ -7,7 +7,10 @@ stalls on unread frames.
 
 import asyncio
 import json
+import time
+from collections.abc import Callable
 from contextlib import suppress
+from typing import Protocol
 from urllib.parse import quote
 from uuid import UUID
 
@@ -15,13 +18,22 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin, Subprotocol
 
-from tests.e2e.servers import DaphneServer
-
 WAIT_SECONDS = 5
 
 
+class Endpoint(Protocol):
+    """Where a socket connects: a daphne process, or the launcher's one port for several."""
+
+    @property
+    def ws_url(self) -> str: ...
+
+
+# Called with each frame as it arrives, and its arrival time (time.monotonic()).
+FrameHook = Callable[[dict, float], None]
+
+
 async def open_connection(
-    server: DaphneServer,
+    server: Endpoint,
     token: str | None,
     *,
     carrier: str = "header",
@@ -55,29 +67,37 @@ async def open_connection(
 
 
 class Socket:
-    """One client socket: JSON frames out, every frame in recorded in arrival order."""
+    """One client socket: JSON frames out, every frame in recorded in arrival order (and handed
+    to `on_frame`, if given, the moment it arrives)."""
 
-    def __init__(self, connection: ClientConnection) -> None:
+    def __init__(self, connection: ClientConnection, *, on_frame: FrameHook | None = None) -> None:
         self.connection = connection
         self.frames: list[dict] = []
+        self._on_frame = on_frame
         self._inbox: asyncio.Queue[dict] = asyncio.Queue()
-        self._closed = asyncio.Event()
+        self.closed = asyncio.Event()
+        self.closed_at: float | None = None
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
-    async def open(cls, server: DaphneServer, token: str, **options) -> "Socket":
-        return cls(await open_connection(server, token, **options))
+    async def open(
+        cls, server: Endpoint, token: str, *, on_frame: FrameHook | None = None, **options
+    ) -> "Socket":
+        return cls(await open_connection(server, token, **options), on_frame=on_frame)
 
     async def _read(self) -> None:
         try:
             async for raw in self.connection:
                 frame = json.loads(raw)
                 self.frames.append(frame)
+                if self._on_frame is not None:
+                    self._on_frame(frame, time.monotonic())
                 self._inbox.put_nowait(frame)
         except ConnectionClosed:
             pass
         finally:
-            self._closed.set()
+            self.closed_at = time.monotonic()
+            self.closed.set()
 
     # --- sending --------------------------------------------------------------------------
     async def send(self, frame: dict) -> None:
@@ -138,7 +158,7 @@ class Socket:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while len(self.messages(request_id)) < count and loop.time() < deadline:
-            if self._closed.is_set():
+            if self.closed.is_set():
                 break
             await asyncio.sleep(0.05)
         return self.messages(request_id)
@@ -146,12 +166,12 @@ class Socket:
     # --- closing --------------------------------------------------------------------------
     @property
     def is_open(self) -> bool:
-        return not self._closed.is_set()
+        return not self.closed.is_set()
 
     async def wait_closed(self, *, timeout: float) -> int | None:
         """Wait for the server to close the socket; the close code it sent."""
         try:
-            await asyncio.wait_for(self._closed.wait(), timeout)
+            await asyncio.wait_for(self.closed.wait(), timeout)
         except TimeoutError:
             raise AssertionError(f"socket still open after {timeout}s") from None
         return self.connection.close_code

@@ -10,6 +10,14 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from tests.e2e.faults.outcome import SUMMARIES
+from tests.e2e.faults.services import (
+    Services,
+    ThrowawayPostgres,
+    ThrowawayRedis,
+    migrate,
+    missing_binaries,
+)
 from tests.e2e.servers import DaphneServer, start_servers, stop_servers
 
 # How long a server may take to finish the disconnects a test's last `close()` started.
@@ -77,3 +85,34 @@ def two_servers(launch_servers) -> list[DaphneServer]:
 @pytest.fixture
 def server(launch_servers) -> DaphneServer:
     return launch_servers(1)[0]
+
+
+@pytest.fixture(scope="session")
+def throwaway_services() -> Iterator[Services]:
+    """A PostgreSQL (migrated) and a Redis of the fault tests' own, on free ports, for the whole
+    session: the tests stop, crash and restart them, which they must never do to the shared
+    ones. Both are stopped by PID and their files removed at the end."""
+    reason = missing_binaries()
+    if reason is not None:
+        pytest.skip(f"the fault-injection tests start their own PostgreSQL and Redis: {reason}")
+    postgres = ThrowawayPostgres.create()
+    redis = ThrowawayRedis.create()
+    try:
+        postgres.start()
+        redis.start()
+        postgres.create_database("expert_support_faults")
+        database_url = postgres.url("expert_support_faults")
+        migrate(database_url, redis.url)
+        yield Services(postgres=postgres, redis=redis, database_url=database_url)
+    finally:
+        postgres.destroy()
+        redis.destroy()
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """What each fault-injection scenario measured (recovery time, reconnects...)."""
+    summaries = config.stash.get(SUMMARIES, [])
+    if summaries:
+        terminalreporter.section("fault injection")
+        for line in summaries:
+            terminalreporter.write_line(line)

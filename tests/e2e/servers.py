@@ -1,7 +1,8 @@
 """Real daphne processes for the end-to-end tests.
 
 Each process runs the production ASGI application against the pytest test database and the
-shared Redis, exactly as a deployment would run N processes behind one address.
+shared Redis, exactly as a deployment would run N processes behind one address. `start_launcher`
+runs the production launcher instead (`python -m config.serve`: one port, several workers).
 """
 
 import os
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+import psutil
 from django.conf import settings
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -23,6 +25,8 @@ STARTUP_TIMEOUT_SECONDS = 20
 # Grace after SIGTERM before SIGKILL. Prompt exit on SIGTERM is tested in test_shutdown.py;
 # here the only goal is that no process outlives its test.
 STOP_TIMEOUT_SECONDS = 2
+# The launcher forwards SIGTERM to its workers and gives them this long before killing them.
+LAUNCHER_GRACEFUL_SECONDS = 5
 
 
 @dataclass
@@ -129,18 +133,25 @@ def launch(name: str, log_dir: Path, env: dict[str, str]) -> DaphneServer:
     return DaphneServer(name, port, access_log, stdout_log, stderr_log, process)
 
 
-def wait_until_healthy(server: DaphneServer) -> None:
+def _becomes_healthy(http_url: str, process: subprocess.Popen) -> bool:
+    """Wait (bounded) for /healthz to answer 200; False if the process exits or time runs out."""
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
-        if server.process.poll() is not None:
-            break
+        if process.poll() is not None:
+            return False
         try:
-            with urllib.request.urlopen(f"{server.http_url}/healthz", timeout=2) as response:
+            with urllib.request.urlopen(f"{http_url}/healthz", timeout=2) as response:
                 if response.status == 200:
-                    return
+                    return True
         except (urllib.error.URLError, ConnectionError, TimeoutError):
             pass
         time.sleep(0.1)
+    return False
+
+
+def wait_until_healthy(server: DaphneServer) -> None:
+    if _becomes_healthy(server.http_url, server.process):
+        return
     server.stop()
     raise RuntimeError(
         f"daphne {server.name} did not become healthy on port {server.port} "
@@ -168,3 +179,121 @@ def start_servers(
 def stop_servers(servers: list[DaphneServer]) -> None:
     for server in servers:
         server.stop()
+
+
+@dataclass
+class Launcher:
+    """`python -m config.serve`: one port served by several worker processes, each restarted by
+    the launcher when it dies."""
+
+    port: int
+    log: Path
+    process: subprocess.Popen = field(repr=False)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/"
+
+    def workers(self) -> list[psutil.Process]:
+        """The live worker processes (a dead one is not listed, even before it is reaped)."""
+        try:
+            children = psutil.Process(self.pid).children()
+        except psutil.NoSuchProcess:
+            return []
+        live = []
+        for child in children:
+            try:
+                if child.status() != psutil.STATUS_ZOMBIE:
+                    live.append(child)
+            except psutil.NoSuchProcess:
+                continue
+        return live
+
+    def worker_answering(self) -> int | None:
+        """The PID of the worker that answers one /healthz request (None: no answer). The
+        connection is kept alive until the worker holding it is found."""
+        with socket.create_connection(("127.0.0.1", self.port), timeout=2) as client:
+            client.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            if not client.recv(1024):
+                return None
+            client_port = client.getsockname()[1]
+            for worker in self.workers():
+                try:
+                    held = worker.net_connections(kind="tcp")
+                except psutil.NoSuchProcess:
+                    continue
+                if any(c.raddr and c.raddr.port == client_port for c in held):
+                    return worker.pid
+        return None
+
+    def wait_until_every_worker_answers(self, workers: int) -> bool:
+        """/healthz answers as soon as one worker is up; the others may still be booting and
+        not yet accepting. Ask until each worker has answered (bounded)."""
+        answered: set[int] = set()
+        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+        while len(answered) < workers and time.monotonic() < deadline:
+            try:
+                pid = self.worker_answering()
+            except OSError:
+                pid = None
+            if pid is not None:
+                answered.add(pid)
+            else:
+                time.sleep(0.1)
+        return len(answered) >= workers
+
+    def stop(self) -> None:
+        """SIGTERM to the launcher (it stops its workers), then SIGKILL by PID to whatever is
+        still there."""
+        workers = self.workers()
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=LAUNCHER_GRACEFUL_SECONDS + STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        for worker in workers:
+            try:
+                worker.kill()
+            except psutil.NoSuchProcess:
+                continue
+
+
+def start_launcher(workers: int, log_dir: Path, **env_overrides: str) -> Launcher:
+    """`python -m config.serve --workers N` on a free port, once each worker answers."""
+    port = free_port()
+    log = log_dir / "launcher.log"
+    command = [
+        *(sys.executable, "-m", "config.serve"),
+        *("--workers", str(workers), "--port", str(port)),
+        *("--graceful-timeout", str(LAUNCHER_GRACEFUL_SECONDS)),
+    ]
+    with log.open("wb") as output:
+        process = subprocess.Popen(
+            command,
+            cwd=REPO_ROOT,
+            env=server_environment(**env_overrides),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    launcher = Launcher(port=port, log=log, process=process)
+    if not (
+        _becomes_healthy(launcher.http_url, process)
+        and launcher.wait_until_every_worker_answers(workers)
+    ):
+        launcher.stop()
+        raise RuntimeError(
+            f"config.serve did not become healthy on port {port} (exit code {process.poll()}). "
+            "Its output:\n" + log.read_text(errors="replace")
+        )
+    return launcher
