@@ -43,9 +43,13 @@ def healthz(request: HttpRequest) -> JsonResponse:
     deadline = time.monotonic() + READINESS_BUDGET_SECONDS / 2
     checks["channel_layer"] = _check(_layer_answers, CHANNEL_LAYER, deadline)
     healthy = all(value == "ok" for value in checks.values())
-    return JsonResponse(
+    response = JsonResponse(
         {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
     )
+    # An unready process is the outage core.outages already logged, not a server error: without
+    # this Django logs every probe's 503 at ERROR.
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response
 
 
 def _check(probe: Callable[[float], None], dependency: Dependency, deadline: float) -> str:

@@ -1,6 +1,8 @@
 import asyncio
 import logging
 
+from core.outages import dependency_failed
+
 
 class DropPubSubCancelledCleanup(logging.Filter):
     """channels_redis's pub/sub layer logs an ERROR with a traceback for every socket that closes
@@ -11,3 +13,15 @@ class DropPubSubCancelledCleanup(logging.Filter):
         if record.name != "channels_redis.pubsub" or not record.exc_info:
             return True
         return not isinstance(record.exc_info[1], asyncio.CancelledError)
+
+
+class PubSubOutageToOutageLog(logging.Filter):
+    """channels_redis's pub/sub layer logs an ERROR with a traceback each time its receive loop
+    fails to reach Redis, again and again while Redis is down. The outage is reported once to
+    core.outages instead (one line when it starts, one when it ends)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name != "channels_redis.pubsub" or not record.exc_info:
+            return True
+        error = record.exc_info[1]
+        return error is None or dependency_failed(error) is None

@@ -351,12 +351,15 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "filters": {"pubsub_cleanup": {"()": "config.log_filters.DropPubSubCancelledCleanup"}},
+    "filters": {
+        "pubsub_cleanup": {"()": "config.log_filters.DropPubSubCancelledCleanup"},
+        "pubsub_outage": {"()": "config.log_filters.PubSubOutageToOutageLog"},
+    },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": "plain",
-            "filters": ["pubsub_cleanup"],
+            "filters": ["pubsub_cleanup", "pubsub_outage"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -24,23 +24,6 @@ EVERY_FAULT = list(FAULTS)
 OUTAGES = ["postgres-restart", "postgres-down", "redis-restart", "redis-down"]
 # The outages held long enough for the health endpoints to be asked while the service is down.
 LONG_OUTAGES = ["postgres-down", "redis-down"]
-# When PostgreSQL is back after more than PRESENCE_TIMEOUT, the first process to heart-beat
-# sweeps the other as dead (its heartbeat is stale) and tells the rooms its users went offline;
-# the swept process records its sockets again but announces nothing.
-PRESENCE_AFTER_OUTAGE = pytest.mark.xfail(
-    strict=True,
-    reason="presence correction after an outage: processes sweep each other when the database "
-    "returns, and the users they bring back online are not announced",
-)
-
-
-def _only(name: str, mark: pytest.MarkDecorator) -> list:
-    """Every fault, `name` marked."""
-    return [pytest.param(fault, marks=mark) if fault == name else fault for fault in FAULTS]
-
-
-def _all(faults: list[str], mark: pytest.MarkDecorator) -> list:
-    return [pytest.param(fault, marks=mark) for fault in faults]
 
 
 @pytest.fixture(scope="module")
@@ -78,7 +61,7 @@ def test_messages_flow_again_within_5_seconds_of_the_service_returning(outcome):
     assert recovery <= RECOVERY_SECONDS
 
 
-@pytest.mark.parametrize("outcome", _only("postgres-down", PRESENCE_AFTER_OUTAGE), indirect=True)
+@pytest.mark.parametrize("outcome", EVERY_FAULT, indirect=True)
 def test_users_who_never_disconnected_are_never_shown_offline(outcome):
     assert outcome.shown_offline_while_connected() == []
 
@@ -89,7 +72,7 @@ def test_everyone_connected_is_online_in_the_database_afterwards(outcome):
     assert offline == []
 
 
-@pytest.mark.parametrize("outcome", _only("postgres-down", PRESENCE_AFTER_OUTAGE), indirect=True)
+@pytest.mark.parametrize("outcome", EVERY_FAULT, indirect=True)
 def test_the_other_participant_is_last_told_everyone_connected_is_online(outcome):
     assert outcome.presence_not_corrected() == []
 
@@ -118,11 +101,7 @@ def test_a_frame_that_needs_the_missing_service_gets_server_error(outcome):
     assert {error["code"] for error in outcome.errors_in_outage()} == {"server_error"}
 
 
-@pytest.mark.parametrize(
-    "outcome",
-    _all(OUTAGES, pytest.mark.xfail(strict=True, reason="server_error carries no retry_after")),
-    indirect=True,
-)
+@pytest.mark.parametrize("outcome", OUTAGES, indirect=True)
 def test_server_error_tells_the_client_when_to_retry(outcome):
     errors = outcome.errors_in_outage()
     assert errors
@@ -141,29 +120,14 @@ def test_readiness_fails_while_the_service_is_down(outcome):
     assert all(probe.seconds <= ANSWER_SECONDS for probe in readiness)
 
 
-@pytest.mark.parametrize(
-    "outcome",
-    _all(LONG_OUTAGES, pytest.mark.xfail(strict=True, reason="no /healthz/live liveness endpoint")),
-    indirect=True,
-)
+@pytest.mark.parametrize("outcome", LONG_OUTAGES, indirect=True)
 def test_liveness_holds_while_the_service_is_down(outcome):
     liveness = [probe for probe in outcome.health if probe.path == "/healthz/live"]
     assert [(p.server, p.status) for p in liveness] == [("A", 200), ("B", 200)]
     assert all(probe.seconds <= ANSWER_SECONDS for probe in liveness)
 
 
-@pytest.mark.parametrize(
-    "outcome",
-    _all(
-        OUTAGES,
-        pytest.mark.xfail(
-            strict=True,
-            reason="outage logging once: every failed frame, heartbeat, broadcast and layer "
-            "receive logs its own error",
-        ),
-    ),
-    indirect=True,
-)
+@pytest.mark.parametrize("outcome", OUTAGES, indirect=True)
 def test_the_outage_is_logged_once_when_it_starts_and_once_when_it_ends(outcome):
     assert outcome.loud_outage_logs() == {}
 
@@ -187,19 +151,7 @@ def test_a_terminated_process_stops_accepting_handshakes(outcome):
     assert outcome.facts["handshakes_accepted_after_sigterm"] == []
 
 
-@pytest.mark.parametrize(
-    "outcome",
-    [
-        pytest.param(
-            "sigterm",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="graceful SIGTERM drain: the sockets are dropped without a close frame",
-            ),
-        )
-    ],
-    indirect=True,
-)
+@pytest.mark.parametrize("outcome", ["sigterm"], indirect=True)
 def test_a_terminated_process_closes_its_sockets_with_1001_within_the_drain_time(outcome):
     closes = outcome.facts["victim_closes"]
     assert isinstance(closes, list)
