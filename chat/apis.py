@@ -15,8 +15,10 @@ from chat.serializers import (
     MessageHistoryQuerySerializer,
     MessageHistorySerializer,
     MessageSerializer,
+    ReadMarkSerializer,
+    ReadPositionSerializer,
 )
-from chat.services import message_post
+from chat.services import message_post, message_read
 from core.api import error_answer, valid_data
 from support.selectors import request_get_visible
 
@@ -62,4 +64,24 @@ class RequestMessagesApi(APIView):
         return Response(
             MessageSerializer(message).data,
             status=status.HTTP_201_CREATED if created else status.HTTP_200_OK,
+        )
+
+
+class RequestReadApi(APIView):
+    name = "Read mark"
+
+    @extend_schema(
+        request=ReadMarkSerializer,
+        responses={
+            200: ReadPositionSerializer,
+            403: error_answer("Only the requester and the assigned expert have a read position."),
+        },
+    )
+    def post(self, request: Request, request_id: UUID) -> Response:
+        """Mark the request read up to `seq` (participants only, in any status). The position
+        becomes max(old, min(seq, last_seq)); when it moves, the room's sockets get `read`."""
+        data = valid_data(ReadMarkSerializer, request.data)
+        position = message_read(request_id=request_id, user=signed_in_user(request), **data)
+        return Response(
+            ReadPositionSerializer({"request_id": request_id, "seq": position.seq}).data
         )

@@ -14,7 +14,7 @@ from asgiref.sync import async_to_sync
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
 
-from chat.protocol.server import MessageData, ServerFrame, TypingFrame
+from chat.protocol.server import MessageData, ReadFrame, ServerFrame, TypingFrame
 from core.outages import CHANNEL_LAYER, dependency_failed
 
 logger = logging.getLogger(__name__)
@@ -40,6 +40,7 @@ def request_group(request_id: UUID | str) -> str:
 EVENT_FRAME = "client.frame"
 EVENT_MESSAGE = "chat.message"
 EVENT_TYPING = "chat.typing"
+EVENT_READ = "chat.read"
 EVENT_CLOSE = "socket.close"
 
 
@@ -65,6 +66,15 @@ class TypingEvent(TypedDict):
     sender_channel: str
 
 
+class ReadEvent(TypedDict):
+    """A read position moved: for every socket in the room but `sender_channel`'s, which gets
+    the frame as the answer to its own `read` (empty when it came over REST)."""
+
+    type: Literal["chat.read"]
+    frame: ReadFrame
+    sender_channel: str
+
+
 class CloseEvent(TypedDict):
     """Close the socket with `code` (a deactivated account, one socket too many)."""
 
@@ -72,7 +82,7 @@ class CloseEvent(TypedDict):
     code: int
 
 
-LayerEvent = FrameEvent | MessageEvent | TypingEvent | CloseEvent
+LayerEvent = FrameEvent | MessageEvent | TypingEvent | ReadEvent | CloseEvent
 
 
 def frame_event(frame: ServerFrame) -> FrameEvent:
@@ -85,6 +95,10 @@ def message_event(message: MessageData) -> MessageEvent:
 
 def close_event(*, code: int) -> CloseEvent:
     return CloseEvent(type="socket.close", code=code)
+
+
+def read_event(frame: ReadFrame, *, sender_channel: str) -> ReadEvent:
+    return ReadEvent(type="chat.read", frame=frame, sender_channel=sender_channel)
 
 
 def typing_event(frame: TypingFrame, *, sender_channel: str) -> TypingEvent:

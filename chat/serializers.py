@@ -56,3 +56,16 @@ class MessageHistoryQuerySerializer(serializers.Serializer):
 class MessageHistorySerializer(serializers.Serializer):
     results = MessageSerializer(many=True)
     has_more = serializers.BooleanField()
+
+
+class ReadMarkSerializer(serializers.Serializer):
+    seq = serializers.IntegerField(
+        min_value=0,
+        help_text="The seq of the newest message read. The stored position only moves forward "
+        "and never past the request's last_seq.",
+    )
+
+
+class ReadPositionSerializer(serializers.Serializer):
+    request_id = serializers.UUIDField()
+    seq = serializers.IntegerField(min_value=0, help_text="The caller's read position, as stored.")

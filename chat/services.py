@@ -1,29 +1,40 @@
 """Writing chat messages. The REST API and the WebSocket consumer both post through here."""
 
 import contextlib
+from dataclasses import dataclass
 from uuid import UUID
 
 from django.db import IntegrityError, connection, transaction
+from django.db.models import F, Value
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from accounts.models import User
-from chat.groups import broadcast, message_event, request_group
+from chat.groups import broadcast, message_event, read_event, request_group
 from chat.models import MESSAGE_MAX_CHARS, Message
+from chat.protocol.server import ReadFrame, read_frame
 from chat.selectors import request_for_participant
 from chat.serializers import message_data
 from core.errors import InvalidInput, NotActive, NotAllowed
+from core.transactions import after_commit
 from support.models import RequestStatus, SupportRequest
 
 _REQUESTS = SupportRequest._meta.db_table
 _MESSAGES = Message._meta.db_table
 _USERS = User._meta.db_table
+# The largest value a seq column holds (PositiveIntegerField: a 32-bit integer on PostgreSQL).
+_SEQ_MAX = 2**31 - 1
 
 # Takes the request's next seq, checking on the way that it is ACTIVE and that the sender takes
 # part and is still an active account (a socket of a user staff just deactivated may get one
 # more frame in before it is closed). The row lock this UPDATE holds until commit serialises
 # seq assignment per request, so seqs have no gaps or repeats.
+# Sending moves the sender's own read position to the new message.
 _NEXT_SEQ_SQL = (
-    f"UPDATE {_REQUESTS} SET last_seq = last_seq + 1 "
+    f"UPDATE {_REQUESTS} SET last_seq = last_seq + 1, "
+    "requester_read_seq = CASE WHEN requester_id = %s THEN last_seq + 1 "
+    "ELSE requester_read_seq END, "
+    "expert_read_seq = CASE WHEN expert_id = %s THEN last_seq + 1 ELSE expert_read_seq END "
     "WHERE id = %s AND status = %s AND (requester_id = %s OR expert_id = %s) "
     f"AND EXISTS (SELECT 1 FROM {_USERS} WHERE id = %s AND is_active) "
     "RETURNING last_seq"
@@ -104,10 +115,15 @@ def _one_transaction():
 def _insert_with_next_seq(message: Message) -> bool:
     """Give the message the request's next seq and insert it; False if the request is not
     ACTIVE, or the sender does not take part or was deactivated. Runs in `_one_transaction()`."""
+    sender = _db_uuid(message.sender_id)
     seq_params = [
+        sender,
+        sender,
         _db_uuid(message.request_id),
         RequestStatus.ACTIVE.value,
-        *[_db_uuid(message.sender_id)] * 3,
+        sender,
+        sender,
+        sender,
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -147,3 +163,43 @@ def _find_by_client_id(request_id: UUID | str, sender: User, client_id: str) -> 
 def _db_uuid(value: UUID | str):
     """A UUID as the backend stores it (PostgreSQL's uuid type, SQLite's 32-char hex)."""
     return SupportRequest._meta.pk.get_db_prep_value(UUID(str(value)), connection)
+
+
+@dataclass(frozen=True)
+class ReadPosition:
+    seq: int  # as stored now
+    moved: bool  # whether this call moved it
+    frame: ReadFrame  # what the room is told when it moved
+
+
+def message_read(*, request_id: UUID | str, user: User, seq: int) -> ReadPosition:
+    """Mark the request read by `user` up to `seq` and, when the position moved, tell the room
+    (`read`) once this commits. See `read_position_move`."""
+    position = read_position_move(request_id=request_id, user=user, seq=seq)
+    if position.moved:
+        event = read_event(position.frame, sender_channel="")
+        after_commit(broadcast, [request_group(request_id)], event)
+    return position
+
+
+def read_position_move(*, request_id: UUID | str, user: User, seq: int) -> ReadPosition:
+    """`message_read` without the broadcast, for a caller that broadcasts itself (the WebSocket
+    consumer, from its event loop). The stored position becomes max(old, min(seq, last_seq)).
+    Participants only (staff who may see the request get NotAllowed, anyone else NotFound)."""
+    if seq < 0:
+        raise InvalidInput("seq must be a non-negative integer.", fields={"seq": ["Must be >= 0."]})
+    with transaction.atomic():
+        request = request_for_participant(request_id=request_id, user=user)
+        role = "requester" if request.requester_id == user.pk else "expert"
+        field = f"{role}_read_seq"
+        # Clamped first so that any seq a client may send fits the column's type.
+        target = Least(Value(min(seq, _SEQ_MAX)), F("last_seq"))
+        # Conditional on the stored value, so concurrent reads (two tabs) only move it forward,
+        # and on the user still taking part (a transfer may have just replaced the expert).
+        rows = SupportRequest.objects.filter(pk=request.pk, **{role: user})
+        moved = rows.filter(**{f"{field}__lt": target}).update(**{field: target}) == 1
+        stored: int | None = rows.values_list(field, flat=True).first()
+        if stored is None:
+            raise NotAllowed("Only the requester and the assigned expert take part in this chat.")
+    frame = read_frame(request_id=str(request.pk), user_id=str(user.pk), seq=stored)
+    return ReadPosition(seq=stored, moved=moved, frame=frame)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from chat.apis import RequestMessagesApi
+from chat.apis import RequestMessagesApi, RequestReadApi
 
 urlpatterns = [
     path(
@@ -8,4 +8,5 @@ urlpatterns = [
         RequestMessagesApi.as_view(),
         name="request-messages",
     ),
+    path("requests/<uuid:request_id>/read/", RequestReadApi.as_view(), name="request-read"),
 ]

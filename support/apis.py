@@ -17,7 +17,12 @@ from accounts.permissions import IsCustomer, IsExpert, IsStaff, signed_in_user
 from core.api import error_answer, valid_data
 from support import selectors, services
 from support.models import SupportRequest
-from support.selectors import request_get_visible, request_queue_for, requests_visible_to
+from support.selectors import (
+    request_get_visible,
+    request_queue_for,
+    requests_visible_to,
+    requests_with_unread,
+)
 from support.serializers import (
     ExpertCreateInputSerializer,
     ExpertFilterSerializer,
@@ -26,7 +31,7 @@ from support.serializers import (
     RequestAssignSerializer,
     RequestCreateSerializer,
     RequestListFilterSerializer,
-    SupportRequestSerializer,
+    UserRequestSerializer,
     UserSerializer,
 )
 
@@ -101,20 +106,23 @@ class RequestListCreateApi(generics.ListAPIView[SupportRequest]):
         # The browsable API's form for POST shows the input, not the request object.
         if self.request.method == "POST":
             return RequestCreateSerializer
-        return SupportRequestSerializer
+        return UserRequestSerializer
 
     def get_queryset(self) -> QuerySet[SupportRequest]:
         filters = valid_data(RequestListFilterSerializer, self.request.query_params)
-        requests = requests_visible_to(user=signed_in_user(self.request))
+        user = signed_in_user(self.request)
+        requests = requests_visible_to(user=user)
         if status := filters.get("status"):
             requests = requests.filter(status=status)
+        if filters.get("unread") is not None:
+            requests = requests_with_unread(requests, user=user, unread=filters["unread"])
         return requests.order_by("-created_at", "-id")
 
     @extend_schema(parameters=[RequestListFilterSerializer])
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
 
-    @extend_schema(request=RequestCreateSerializer, responses={201: SupportRequestSerializer})
+    @extend_schema(request=RequestCreateSerializer, responses={201: UserRequestSerializer})
     def post(self, request: Request) -> Response:
         data = valid_data(RequestCreateSerializer, request.data)
         created = services.request_create(
@@ -123,14 +131,17 @@ class RequestListCreateApi(generics.ListAPIView[SupportRequest]):
             description=data.get("description", ""),
             skill_name=data.get("skill"),
         )
-        return Response(SupportRequestSerializer(created).data, status=status.HTTP_201_CREATED)
+        return Response(
+            UserRequestSerializer(created, context={"request": request}).data,
+            status=status.HTTP_201_CREATED,
+        )
 
 
 class RequestQueueApi(generics.ListAPIView[SupportRequest]):
     """Waiting requests you could take, oldest first."""
 
     name = "Queue"
-    serializer_class = SupportRequestSerializer
+    serializer_class = UserRequestSerializer
     permission_classes = [IsAuthenticated, IsExpert]
 
     def get_queryset(self) -> QuerySet[SupportRequest]:
@@ -140,20 +151,20 @@ class RequestQueueApi(generics.ListAPIView[SupportRequest]):
 class RequestDetailApi(APIView):
     name = "Request"
 
-    @extend_schema(responses={200: SupportRequestSerializer})
+    @extend_schema(responses={200: UserRequestSerializer})
     def get(self, request: Request, request_id: UUID) -> Response:
         found = request_get_visible(request_id=request_id, user=signed_in_user(request))
-        return Response(SupportRequestSerializer(found).data)
+        return Response(UserRequestSerializer(found, context={"request": request}).data)
 
 
 class RequestAcceptApi(APIView):
     name = "Accept"
     permission_classes = [IsAuthenticated, IsExpert]
 
-    @extend_schema(request=None, responses={200: SupportRequestSerializer, 409: TAKEN_OR_FULL})
+    @extend_schema(request=None, responses={200: UserRequestSerializer, 409: TAKEN_OR_FULL})
     def post(self, request: Request, request_id: UUID) -> Response:
         accepted = services.request_accept(request_id=request_id, expert=signed_in_user(request))
-        return Response(SupportRequestSerializer(accepted).data)
+        return Response(UserRequestSerializer(accepted, context={"request": request}).data)
 
 
 class RequestAssignApi(APIView):
@@ -162,14 +173,14 @@ class RequestAssignApi(APIView):
 
     @extend_schema(
         request=RequestAssignSerializer,
-        responses={200: SupportRequestSerializer, 409: TAKEN_OR_FULL},
+        responses={200: UserRequestSerializer, 409: TAKEN_OR_FULL},
     )
     def post(self, request: Request, request_id: UUID) -> Response:
         data = valid_data(RequestAssignSerializer, request.data)
         assigned = services.request_assign(
             request_id=request_id, expert_id=data["expert_id"].pk, staff=signed_in_user(request)
         )
-        return Response(SupportRequestSerializer(assigned).data)
+        return Response(UserRequestSerializer(assigned, context={"request": request}).data)
 
 
 class RequestCloseApi(APIView):
@@ -178,13 +189,13 @@ class RequestCloseApi(APIView):
     @extend_schema(
         request=None,
         responses={
-            200: SupportRequestSerializer,
+            200: UserRequestSerializer,
             409: error_answer("Only an active request can be closed."),
         },
     )
     def post(self, request: Request, request_id: UUID) -> Response:
         closed = services.request_close(request_id=request_id, actor=signed_in_user(request))
-        return Response(SupportRequestSerializer(closed).data)
+        return Response(UserRequestSerializer(closed, context={"request": request}).data)
 
 
 class RequestCancelApi(APIView):
@@ -193,11 +204,11 @@ class RequestCancelApi(APIView):
     @extend_schema(
         request=None,
         responses={
-            200: SupportRequestSerializer,
+            200: UserRequestSerializer,
             403: error_answer("Only the requester or staff may cancel a request."),
             409: error_answer("Only a request that is still waiting can be cancelled."),
         },
     )
     def post(self, request: Request, request_id: UUID) -> Response:
         cancelled = services.request_cancel(request_id=request_id, actor=signed_in_user(request))
-        return Response(SupportRequestSerializer(cancelled).data)
+        return Response(UserRequestSerializer(cancelled, context={"request": request}).data)

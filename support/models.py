@@ -2,7 +2,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import Skill, User
@@ -78,6 +78,11 @@ class SupportRequest(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     # The seq of the newest chat message; bumped in the same transaction as each insert.
     last_seq = models.PositiveIntegerField(default=0)
+    # How far each participant has read: only moves forward, never past last_seq (chat.services
+    # message_read; sending a message moves the sender's to its seq). The expert's starts again
+    # at 0 when the request gets another expert.
+    requester_read_seq = models.PositiveIntegerField(default=0)
+    expert_read_seq = models.PositiveIntegerField(default=0)
 
     class Meta:
         ordering = ["-created_at"]
@@ -96,6 +101,12 @@ class SupportRequest(models.Model):
                 name="request_expert_matches_status",
             ),
             models.CheckConstraint(condition=~Q(title=""), name="request_title_not_empty"),
+            models.CheckConstraint(
+                condition=Q(
+                    requester_read_seq__lte=F("last_seq"), expert_read_seq__lte=F("last_seq")
+                ),
+                name="request_read_seqs_within_last_seq",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -103,3 +114,13 @@ class SupportRequest(models.Model):
 
     def is_participant(self, user: User) -> bool:
         return user.pk in (self.requester_id, self.expert_id)
+
+    def unread_count_for(self, user: User) -> int:
+        """Messages the user has not read: all of them come from the other participant, since
+        sending moves the sender's own read position past everything before. 0 for anyone who
+        does not take part."""
+        if user.pk == self.requester_id:
+            return self.last_seq - self.requester_read_seq
+        if user.pk == self.expert_id:
+            return self.last_seq - self.expert_read_seq
+        return 0

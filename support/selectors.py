@@ -21,6 +21,17 @@ def requests_visible_to(*, user: User) -> QuerySet[SupportRequest]:
     return requests.filter(requester=user)
 
 
+def requests_with_unread(
+    requests: QuerySet[SupportRequest], *, user: User, unread: bool
+) -> QuerySet[SupportRequest]:
+    """The requests where `user` has (unread=True) or has not (False) messages left to read.
+    Staff who do not take part have none."""
+    mine = Q(requester=user, last_seq__gt=F("requester_read_seq")) | Q(
+        expert=user, last_seq__gt=F("expert_read_seq")
+    )
+    return requests.filter(mine) if unread else requests.exclude(mine)
+
+
 def request_get_visible(*, request_id: UUID | str, user: User) -> SupportRequest:
     """The request if `user` takes part in it or is staff; otherwise NotFound, so nobody learns
     that a request they may not see exists."""

@@ -3,7 +3,7 @@
 import json
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 from rest_framework.utils.encoders import JSONEncoder
 
@@ -105,12 +105,21 @@ class PersonSerializer(serializers.Serializer):
     name = serializers.CharField()
 
 
+class ReadSeqsSerializer(serializers.Serializer):
+    """How far each participant has read: the seq of the newest message they read."""
+
+    user = serializers.IntegerField(source="requester_read_seq", min_value=0)
+    expert = serializers.IntegerField(source="expert_read_seq", min_value=0)
+
+
 class SupportRequestSerializer(serializers.ModelSerializer[SupportRequest]):
-    """The request object, the same over REST and in WebSocket frames."""
+    """The request object, the same in WebSocket frames (RequestData) and over REST, where
+    `UserRequestSerializer` adds what depends on who asks."""
 
     skill = serializers.SlugRelatedField[Skill](slug_field="name", read_only=True, allow_null=True)
     user = PersonSerializer(source="requester")
     expert = PersonSerializer(allow_null=True)
+    read_seqs = ReadSeqsSerializer(source="*", read_only=True)
 
     class Meta:
         model = SupportRequest
@@ -126,8 +135,25 @@ class SupportRequestSerializer(serializers.ModelSerializer[SupportRequest]):
             "accepted_at",
             "closed_at",
             "last_seq",
+            "read_seqs",
         ]
         read_only_fields = fields
+
+
+@extend_schema_serializer(component_name="SupportRequest")
+class UserRequestSerializer(SupportRequestSerializer):
+    """The request object as the REST API answers it: with `unread_count`, the messages from
+    the other participant the caller has not read (0 for staff who do not take part). Needs the
+    caller as context["request"].user."""
+
+    unread_count = serializers.SerializerMethodField()
+
+    class Meta(SupportRequestSerializer.Meta):
+        fields = [*SupportRequestSerializer.Meta.fields, "unread_count"]
+        read_only_fields = fields
+
+    def get_unread_count(self, request: SupportRequest) -> int:
+        return request.unread_count_for(self.context["request"].user)
 
 
 def request_as_json(request: SupportRequest) -> dict[str, Any]:
@@ -149,6 +175,12 @@ class RequestCreateSerializer(serializers.Serializer):
 
 class RequestListFilterSerializer(serializers.Serializer):
     status = serializers.ChoiceField(choices=RequestStatus.choices, required=False)
+    unread = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="true: only requests with messages you have not read; false: only the others.",
+    )
 
 
 class RequestAssignSerializer(serializers.Serializer):

@@ -22,9 +22,11 @@ from chat.groups import (
     CloseEvent,
     FrameEvent,
     MessageEvent,
+    ReadEvent,
     TypingEvent,
     abroadcast,
     message_event,
+    read_event,
     request_group,
     typing_event,
     user_group,
@@ -44,6 +46,7 @@ from chat.protocol.client import (
     FrameError,
     JoinRequest,
     LeaveRequest,
+    Read,
     RoomFrame,
     SendMessage,
     Typing,
@@ -61,11 +64,12 @@ from chat.protocol.server import (
     joined_frame,
     left_frame,
     new_message_frame,
+    read_frame,
     typing_frame,
 )
 from chat.selectors import REPLAY_BATCH, active_request_for_participant, messages_in_range
 from chat.serializers import message_data
-from chat.services import message_store
+from chat.services import ReadPosition, message_store, read_position_move
 from chat.sync import last_seqs
 from core.errors import DomainError
 from core.outages import dependency_failed
@@ -96,6 +100,11 @@ def store_message(
         request_id=request_id, sender=sender, content=content, client_id=client_id
     )
     return message_data(message), created
+
+
+@in_worker_thread
+def move_read_position(*, request_id: str, user: User, seq: int) -> ReadPosition:
+    return read_position_move(request_id=request_id, user=user, seq=seq)
 
 
 class ChatConsumer(LayerResilientConsumer):
@@ -328,6 +337,18 @@ class ChatConsumer(LayerResilientConsumer):
         event = typing_event(relay, sender_channel=self.channel_name)
         await abroadcast([request_group(frame.request_id)], event)
 
+    async def read(self, frame: Read) -> None:
+        self._joined_room(frame)
+        user = self._signed_in()
+        position = await move_read_position(request_id=frame.request_id, user=user, seq=frame.seq)
+        answer = read_frame(
+            request_id=frame.request_id, user_id=str(user.pk), seq=position.seq, ref=frame.ref
+        )
+        await self.send_frame(answer)
+        if position.moved:
+            event = read_event(position.frame, sender_channel=self.channel_name)
+            await abroadcast([request_group(frame.request_id)], event)
+
     async def authenticate(self, frame: Authenticate) -> None:
         verified = verify_access_token(frame.token)
         if verified is None:
@@ -346,6 +367,7 @@ class ChatConsumer(LayerResilientConsumer):
         LeaveRequest: leave_request,
         SendMessage: send_message,
         Typing: typing,
+        Read: read,
         Authenticate: authenticate,
     }
 
@@ -365,6 +387,13 @@ class ChatConsumer(LayerResilientConsumer):
             relay["request_id"]
         ):
             await self.send_frame(relay)
+
+    async def chat_read(self, event: ReadEvent) -> None:
+        frame = event["frame"]
+        if event["sender_channel"] != self.channel_name and self.delivery.is_joined(
+            frame["request_id"]
+        ):
+            await self.send_frame(frame)
 
     async def client_frame(self, event: FrameEvent) -> None:
         frame = event["frame"]

@@ -126,6 +126,17 @@ class Typing(RoomFrame):
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class Read(RoomFrame):
+    """Mark a joined room read up to `seq`. The stored position only moves forward and never
+    past the room's last message; when it moves, the room is told (`read`). Answered with
+    `read`, the position as now stored."""
+
+    type: ClassVar[str] = "read"
+    answer: ClassVar[str | None] = "read"
+    seq: Annotated[int, json_schema(minimum=0, description="The seq of the newest message read.")]
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Authenticate(ClientFrame):
     """Extend the socket's life with a fresh access token. Answered with `authenticated`."""
 
@@ -139,6 +150,7 @@ CLIENT_FRAMES: tuple[type[ClientFrame], ...] = (
     LeaveRequest,
     SendMessage,
     Typing,
+    Read,
     Authenticate,
 )
 
@@ -262,16 +274,28 @@ def _request_id(data: dict[str, Any], ref: Ref) -> str:
         raise not_a_uuid from None
 
 
+def _seq(data: dict[str, Any], name: str, ref: Ref, request_id: str) -> int | None:
+    """A seq field: absent (None), or a non-negative JSON integer."""
+    value = _field(data, name)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 0):
+        raise _invalid(
+            f"Field '{name}' must be a non-negative integer.", ref=ref, request_id=request_id
+        )
+    return value
+
+
 def _join(data: dict[str, Any], ref: Ref) -> JoinRequest:
     request_id = _request_id(data, ref)
-    after_seq = _field(data, "after_seq")
-    if after_seq is not None and (
-        isinstance(after_seq, bool) or not isinstance(after_seq, int) or after_seq < 0
-    ):
-        raise _invalid(
-            "Field 'after_seq' must be a non-negative integer.", ref=ref, request_id=request_id
-        )
+    after_seq = _seq(data, "after_seq", ref, request_id)
     return JoinRequest(ref=ref, request_id=request_id, after_seq=after_seq)
+
+
+def _read(data: dict[str, Any], ref: Ref) -> Read:
+    request_id = _request_id(data, ref)
+    seq = _seq(data, "seq", ref, request_id)
+    if seq is None:
+        raise _invalid("Field 'seq' is required.", ref=ref, request_id=request_id)
+    return Read(ref=ref, request_id=request_id, seq=seq)
 
 
 def _leave(data: dict[str, Any], ref: Ref) -> LeaveRequest:
@@ -326,5 +350,6 @@ _PARSERS: dict[str, Callable[[dict[str, Any], Ref], ClientFrame]] = {
     LeaveRequest.type: _leave,
     SendMessage.type: _send,
     Typing.type: _typing,
+    Read.type: _read,
     Authenticate.type: _authenticate,
 }

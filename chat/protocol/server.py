@@ -98,8 +98,17 @@ class PersonData(TypedDict):
     name: str
 
 
+class ReadSeqs(TypedDict):
+    """How far each participant has read (the seq of the newest message read)."""
+
+    user: Annotated[int, json_schema(minimum=0)]
+    expert: Annotated[int, json_schema(minimum=0)]
+
+
 class RequestData(TypedDict):
-    """A support request: the same object as the REST API's request."""
+    """A support request: the same object as the REST API's request (which also says how many
+    messages the caller has not read; here every participant works it out as last_seq minus
+    their own read_seqs entry)."""
 
     id: Uuid
     title: str
@@ -112,6 +121,7 @@ class RequestData(TypedDict):
     accepted_at: Timestamp | None
     closed_at: Timestamp | None
     last_seq: Annotated[int, json_schema(minimum=0)]
+    read_seqs: ReadSeqs
 
 
 # --- Frames -------------------------------------------------------------------------------------
@@ -149,6 +159,18 @@ class TypingFrame(TypedDict):
     request_id: Uuid
     user_id: Uuid
     is_typing: bool
+
+
+class ReadFrame(TypedDict):
+    """`user_id` has read the room up to `seq`: to the room when a participant's read position
+    moves (the other participant's read marks), and the answer to the `read` frame that moved
+    it, with that frame's `ref` (with the position as stored, moved or not)."""
+
+    type: Literal["read"]
+    request_id: Uuid
+    user_id: Uuid
+    seq: Annotated[int, json_schema(minimum=0)]
+    ref: NotRequired[EchoedRef]
 
 
 class RequestUpdatedFrame(TypedDict):
@@ -214,6 +236,7 @@ ServerFrame = (
     | LeftFrame
     | NewMessageFrame
     | TypingFrame
+    | ReadFrame
     | RequestUpdatedFrame
     | RequestQueuedFrame
     | RequestTakenFrame
@@ -246,6 +269,10 @@ def new_message_frame(message: MessageData, *, ref: Ref = None) -> NewMessageFra
 
 def typing_frame(*, request_id: str, user_id: str, is_typing: bool) -> TypingFrame:
     return TypingFrame(type="typing", request_id=request_id, user_id=user_id, is_typing=is_typing)
+
+
+def read_frame(*, request_id: str, user_id: str, seq: int, ref: Ref = None) -> ReadFrame:
+    return _answering(ReadFrame(type="read", request_id=request_id, user_id=user_id, seq=seq), ref)
 
 
 def request_updated_frame(request: RequestData) -> RequestUpdatedFrame:

@@ -92,6 +92,7 @@ def test_operations_describe_the_server_receiving_client_frames_and_sending_its_
         "leave-request": ["left", "error"],
         "send-message": ["new-message", "error"],
         "typing": ["error"],
+        "read": ["read", "error"],
         "authenticate": ["authenticated", "error"],
     }
 
@@ -135,6 +136,11 @@ AGREEMENT: list[tuple[str, dict[str, Any], bool]] = [
     ("empty client id", {**SEND, "client_id": ""}, False),
     ("typing", {"type": "typing", "request_id": REQUEST_ID, "is_typing": True}, True),
     ("typing not a boolean", {"type": "typing", "request_id": REQUEST_ID, "is_typing": 1}, False),
+    ("read", {"type": "read", "request_id": REQUEST_ID, "seq": 0}, True),
+    ("read far ahead", {"type": "read", "request_id": REQUEST_ID, "seq": 2**40}, True),
+    ("read without a seq", {"type": "read", "request_id": REQUEST_ID}, False),
+    ("read a negative seq", {"type": "read", "request_id": REQUEST_ID, "seq": -1}, False),
+    ("read a fractional seq", {"type": "read", "request_id": REQUEST_ID, "seq": 1.5}, False),
     ("authenticate", {"type": "authenticate", "token": "eyJ"}, True),
     ("authenticate without a token", {"type": "authenticate", "token": ""}, False),
 ]

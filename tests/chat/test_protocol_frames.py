@@ -34,6 +34,7 @@ REQUEST: server.RequestData = {
     "accepted_at": "2026-11-25T09:01:00Z",
     "closed_at": None,
     "last_seq": 3,
+    "read_seqs": {"user": 3, "expert": 1},
 }
 
 # Each server frame type, built by its one builder, and what it must be.
@@ -57,6 +58,11 @@ BUILT: list[tuple[type, Any, dict[str, Any]]] = [
         server.TypingFrame,
         server.typing_frame(request_id=REQUEST_ID, user_id=USER_ID, is_typing=True),
         {"type": "typing", "request_id": REQUEST_ID, "user_id": USER_ID, "is_typing": True},
+    ),
+    (
+        server.ReadFrame,
+        server.read_frame(request_id=REQUEST_ID, user_id=USER_ID, seq=2, ref="m"),
+        {"type": "read", "request_id": REQUEST_ID, "user_id": USER_ID, "seq": 2, "ref": "m"},
     ),
     (
         server.RequestUpdatedFrame,
@@ -142,6 +148,10 @@ PARSED: list[tuple[dict[str, Any], client.ClientFrame]] = [
     (
         {"type": "typing", "request_id": REQUEST_ID, "isTyping": False},
         client.Typing(request_id=REQUEST_ID, is_typing=False),
+    ),
+    (
+        {"type": "read", "requestId": REQUEST_ID, "seq": 0, "ref": 4},
+        client.Read(request_id=REQUEST_ID, seq=0, ref=4),
     ),
     ({"type": "authenticate", "token": "t", "ref": "x"}, client.Authenticate(token="t", ref="x")),
 ]

@@ -8,9 +8,10 @@ stalls on unread frames.
 import asyncio
 import json
 import time
+import urllib.request
 from collections.abc import Callable
 from contextlib import suppress
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote
 from uuid import UUID
 
@@ -26,6 +27,29 @@ class Endpoint(Protocol):
 
     @property
     def ws_url(self) -> str: ...
+
+
+class HttpEndpoint(Protocol):
+    @property
+    def http_url(self) -> str: ...
+
+
+def http_json(
+    server: HttpEndpoint, path: str, *, token: str | None = None, body: Any = None
+) -> Any:
+    """GET (or POST `body`) as JSON; the parsed answer. Blocking: run it in a thread."""
+    headers = {"Accept": "application/json", "Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{server.http_url}{path}", data=data, headers=headers)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+async def api_json(server: HttpEndpoint, path: str, **options: Any) -> Any:
+    """`http_json` from a test's event loop."""
+    return await asyncio.to_thread(http_json, server, path, **options)
 
 
 # Called with each frame as it arrives, and its arrival time (time.monotonic()).

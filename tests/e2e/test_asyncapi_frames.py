@@ -2,34 +2,16 @@
 that server publishes: each type of server frame is triggered, each received frame checked
 against its message's payload schema, and each client frame sent against its own."""
 
-import asyncio
-import json
-import urllib.request
 from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
-from tests.e2e.client import Socket
+from tests.e2e.client import Socket, api_json
 from tests.e2e.scenario import E2E, Pair, active_pair
 from tests.e2e.servers import DaphneServer
 from tests.helpers.asyncapi import FrameChecker, message_names, payload_type
 
 pytestmark = E2E
-
-
-def _http(server: DaphneServer, path: str, *, token: str | None = None, body: Any = None) -> Any:
-    """GET (or POST `body`) as JSON; the parsed answer. Blocking: run it in a thread."""
-    headers = {"Accept": "application/json", "Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = json.dumps(body).encode() if body is not None else None
-    request = urllib.request.Request(f"{server.http_url}{path}", data=data, headers=headers)
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.loads(response.read())
-
-
-async def _api(server: DaphneServer, path: str, **options: Any) -> Any:
-    return await asyncio.to_thread(_http, server, path, **options)
 
 
 class Conversation:
@@ -48,7 +30,7 @@ class Conversation:
         await socket.send(frame)
 
     async def chat(self) -> None:
-        """joined, presence, typing, new-message, authenticated and error frames."""
+        """joined, presence, typing, new-message, read, authenticated and error frames."""
         await self.expert.expect("presence", user_id=str(self.pair.user_id))
         for socket, ref in ((self.user, "join-user"), (self.expert, "join-expert")):
             join = {"type": "join-request", "request_id": self.request_id, "ref": ref}
@@ -58,6 +40,9 @@ class Conversation:
         await self.expert.expect("typing", is_typing=True)
         await self.send(self.user, self._in_room("send-message", content="Hi", client_id="c-1"))
         await self.expert.expect("new-message")
+        await self.send(self.expert, self._in_room("read", seq=1, ref="seen"))
+        await self.expert.expect("read", ref="seen", seq=1)
+        await self.user.expect("read", user_id=str(self.pair.expert_id), seq=1)
         await self.send(self.user, {"type": "authenticate", "token": self.pair.user_token})
         await self.user.expect("authenticated")
         await self._provoke_errors()
@@ -86,7 +71,7 @@ class Conversation:
         return {"type": frame_type, "request_id": self.request_id, **fields}
 
     async def _as_user(self, path: str, body: dict[str, Any]) -> Any:
-        return await _api(self.server, path, token=self.pair.user_token, body=body)
+        return await api_json(self.server, path, token=self.pair.user_token, body=body)
 
 
 async def _expect_status(socket: Socket, status: str) -> None:
@@ -100,7 +85,7 @@ def _invalid(frames: list[dict[str, Any]], check: Callable[[dict[str, Any]], lis
 
 
 async def test_every_frame_of_a_real_conversation_validates_against_the_served_document(server):
-    document = await _api(server, "/api/asyncapi.json")
+    document = await api_json(server, "/api/asyncapi.json")
     frames = FrameChecker(document)
     pair = await active_pair()
     expert = await Socket.open(server, pair.expert_token)

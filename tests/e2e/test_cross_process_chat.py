@@ -1,6 +1,6 @@
 """A customer and an expert on two different server processes chat as if on one."""
 
-from tests.e2e.client import Socket
+from tests.e2e.client import Socket, api_json
 from tests.e2e.scenario import E2E, active_pair, in_db
 
 pytestmark = E2E
@@ -97,3 +97,36 @@ async def test_repeated_send_with_the_same_client_id_is_answered_with_the_origin
         assert await in_db(_stored_contents, pair.request_id) == [(1, "Once only")]
     finally:
         await user.close()
+
+
+async def test_read_marks_cross_processes_and_the_request_counts_what_is_unread(two_servers):
+    server_a, server_b = two_servers
+    pair = await active_pair()
+    user = await Socket.open(server_a, pair.user_token)
+    expert = await Socket.open(server_b, pair.expert_token)
+    request_path = f"/api/requests/{pair.request_id}/"
+    try:
+        await user.join(pair.request_id)
+        await expert.join(pair.request_id)
+        for n in range(3):
+            await user.say(pair.request_id, f"Line {n}")
+        await expert.wait_for_messages(pair.request_id, 3, timeout=5)
+        unread = await api_json(server_b, request_path, token=pair.expert_token)
+        assert (unread["unread_count"], unread["read_seqs"]) == (3, {"user": 3, "expert": 0})
+
+        await expert.send({"type": "read", "request_id": str(pair.request_id), "seq": 2, "ref": 1})
+        assert (await expert.expect("read", ref=1))["seq"] == 2
+        mark = await user.expect("read")
+        assert (mark["user_id"], mark["seq"]) == (str(pair.expert_id), 2)
+
+        # Over REST, on the other process: the expert's socket hears its own read too.
+        body = {"seq": 3}
+        read = await api_json(server_a, f"{request_path}read/", token=pair.expert_token, body=body)
+        assert read == {"request_id": str(pair.request_id), "seq": 3}
+        assert (await expert.expect("read", seq=3))["user_id"] == str(pair.expert_id)
+        assert (await user.expect("read", seq=3))["user_id"] == str(pair.expert_id)
+        caught_up = await api_json(server_a, request_path, token=pair.expert_token)
+        assert caught_up["unread_count"] == 0
+    finally:
+        await user.close()
+        await expert.close()

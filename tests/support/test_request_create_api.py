@@ -33,7 +33,10 @@ def test_user_opens_a_request_that_waits_when_no_expert_is_online(user_client, u
         "accepted_at",
         "closed_at",
         "last_seq",
+        "read_seqs",
+        "unread_count",
     }
+    assert (body["read_seqs"], body["unread_count"]) == ({"user": 0, "expert": 0}, 0)
     assert SupportRequest.objects.get(pk=body["id"]).status == RequestStatus.REQUESTED
 
 
