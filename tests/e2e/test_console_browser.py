@@ -7,6 +7,7 @@ Set CONSOLE_SCREENSHOTS=docs/images to (re)take the README's screenshots while t
 
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -211,6 +212,8 @@ def test_customer_and_expert_go_from_request_to_review_in_two_browsers(
     expect(grace.chat_item("My printer is on fire")).to_contain_text("Ada Lovelace (customer)")
     expect(grace.page.locator("#chat-typing")).to_have_text("")
     expect(ada.chat_item("My printer is on fire")).to_have_attribute("data-state", "sent")
+    # The expert has the conversation on screen, so it is marked read: "Seen" on her side.
+    expect(ada.chat_item("My printer is on fire")).to_contain_text("Seen")
 
     # And the other way round.
     grace.page.get_by_label("Message").press_sequentially("Unplug it first, then open tray 2")
@@ -238,7 +241,7 @@ def test_customer_and_expert_go_from_request_to_review_in_two_browsers(
     expect(grace.chat_item("No problem")).to_have_attribute("data-state", "sent")
     ada.restore_connection()
     expect(ada.page.locator("#connection-text")).to_have_text("Live")
-    expect(ada.chat_item("Sorry, my connection dropped")).to_contain_text("Sent")
+    expect(ada.chat_item("Sorry, my connection dropped")).to_contain_text(re.compile("Sent|Seen"))
     expect(grace.person("Customer")).to_have_text("Customer: Ada Lovelace online")
     for person in (ada, grace):
         expect(person.page.locator("#chat-messages .message")).to_have_count(5)
@@ -335,6 +338,31 @@ def test_staff_see_the_figures_read_a_conversation_and_assign_a_waiting_request(
     waiting.refresh_from_db()
     assert (waiting.status, waiting.expert_id) == (RequestStatus.ACTIVE, grace.pk)
     assert olivia.errors == []
+
+
+def test_unread_requests_are_marked_and_opening_one_reads_it(launch_servers, open_console):
+    (server,) = launch_servers(1)
+    ada = UserFactory.create(name="Ada Lovelace")
+    request = ActiveRequestFactory.create(title="Printer on fire", requester=ada)
+    _conversation(request, ["It is smoking.", "Unplug it.", "Done.", "Now open tray 2."])
+    # Each has read up to what they sent: the expert's last message is new to her.
+    SupportRequest.objects.filter(pk=request.pk).update(requester_read_seq=3, expert_read_seq=4)
+
+    console = open_console(server)
+    console.sign_in(ada.email)
+    item = console.page.locator("#request-list .request", has_text="Printer on fire")
+    expect(item.locator(".unread")).to_have_text("1 new")
+    item.get_by_role("button", name="Printer on fire").click()
+    expect(console.chat_item("Now open tray 2.")).to_be_visible()
+    expect(item.locator(".unread")).to_have_count(0)
+    # Her own messages were read by the expert, who answered them.
+    expect(console.chat_item("Done.")).to_contain_text("Seen")
+
+    deadline = time.monotonic() + 10
+    while SupportRequest.objects.get(pk=request.pk).requester_read_seq != 4:
+        assert time.monotonic() < deadline, "the read mark never reached the server"
+        time.sleep(0.1)
+    assert console.errors == []
 
 
 def _conversation(request: SupportRequest, lines: list[str]) -> None:

@@ -82,6 +82,12 @@ export class SupportSocket extends EventTarget {
     return clientId;
   }
 
+  // Say the request is read up to `seq`. Not kept for a reconnect: the next message or
+  // opening the conversation again says it anew.
+  read(requestId, seq) {
+    this.#send({ type: "read", request_id: requestId, seq });
+  }
+
   typing(requestId, isTyping) {
     this.#send({ type: "typing", request_id: requestId, is_typing: isTyping });
   }

@@ -3,10 +3,23 @@
 // History: the latest page over REST (GET requests/{id}/messages/?before=), then, for the
 // customer and the expert of an ACTIVE request, the room joined with `after_seq` = the last
 // message shown: the socket replays what came in between and continues live.
+//
+// Read marks: while a live conversation is on screen (and the tab visible), what it shows is
+// marked read with a `read` frame; your messages say "Seen" once the other side's read
+// position (the request's `read_seqs`, then their `read` frames and messages) reaches them.
 
 import { ApiError } from "../api.js";
 import { TYPING_REFRESH_MS, TypingSignal } from "../socket.js";
-import { $, actionButton, h, onSubmit, statusBadge, when } from "./dom.js";
+import {
+  $,
+  actionButton,
+  h,
+  mergeRequest,
+  onSubmit,
+  readKeyOf,
+  statusBadge,
+  when,
+} from "./dom.js";
 import { announce, showProblem } from "./feedback.js";
 
 const HISTORY_PAGE = 50;
@@ -31,6 +44,22 @@ class Conversation {
 
   get lastSeq() {
     return this.messages.at(-1)?.seq ?? 0;
+  }
+
+  // How far `userId` has read, as far as this console knows.
+  readSeqOf(userId) {
+    const key = readKeyOf(this.request, userId);
+    return key ? (this.request.read_seqs?.[key] ?? 0) : 0;
+  }
+
+  // Moves a participant's read position forward (never back); true if it moved.
+  moveRead(userId, seq) {
+    const key = readKeyOf(this.request, userId);
+    if (!key || seq <= this.readSeqOf(userId)) return false;
+    const seqs = { user: 0, expert: 0, ...this.request.read_seqs, [key]: seq };
+    const lastSeq = Math.max(this.request.last_seq, seq);
+    this.request = { ...this.request, last_seq: lastSeq, read_seqs: seqs };
+    return true;
   }
 
   // Adds a message in seq order; false if it is already there (history and replay overlap).
@@ -60,6 +89,8 @@ export class ChatView {
 
     socket.addEventListener("new-message", ({ detail }) => this.#onMessage(detail.message));
     socket.addEventListener("typing", ({ detail }) => this.#onTyping(detail));
+    socket.addEventListener("read", ({ detail }) => this.#onRead(detail));
+    document.addEventListener("visibilitychange", () => this.#markRead(this.#current));
     socket.addEventListener("presence", ({ detail }) => {
       this.#presence.set(detail.user_id, detail);
       if (this.#current) this.#renderPeople();
@@ -107,7 +138,7 @@ export class ChatView {
     const conversation = this.#conversations.get(request.id);
     if (!conversation) return;
     const before = conversation.request.status;
-    conversation.request = request;
+    conversation.request = mergeRequest(conversation.request, request);
     if (before !== request.status) {
       this.#follow(conversation);
       if (conversation === this.#current) this.#announceStatus(request);
@@ -150,6 +181,7 @@ export class ChatView {
     conversation.ready = true;
     this.#follow(conversation);
     if (conversation === this.#current) this.#renderMessages();
+    this.#markRead(conversation);
   }
 
   async #loadEarlier() {
@@ -192,7 +224,16 @@ export class ChatView {
     const wasPending = conversation.pending.delete(message.client_id);
     this.#hideTyping(conversation, message.sender.id);
     const appended = message.seq > conversation.lastSeq;
-    if (!conversation.store(message) || conversation !== this.#current) return;
+    if (!conversation.store(message)) return;
+    const { request } = conversation;
+    conversation.request = { ...request, last_seq: Math.max(request.last_seq, message.seq) };
+    // A sender has read up to what they sent (the server moved their position too).
+    const seenMore = conversation.moveRead(message.sender.id, message.seq);
+    if (seenMore && message.sender.id !== this.#me.id && conversation === this.#current) {
+      this.#renderSeen();
+    }
+    this.changed(conversation.request);
+    if (conversation !== this.#current) return;
     if (!appended) {
       this.#renderMessages();
       return;
@@ -207,6 +248,28 @@ export class ChatView {
     const firstPending = list.querySelector(".message[data-state=pending]");
     list.insertBefore(this.#messageItem(message), firstPending);
     this.#scrollToEnd();
+    this.#markRead(conversation);
+  }
+
+  #onRead({ request_id: requestId, user_id: userId, seq }) {
+    const conversation = this.#conversations.get(requestId);
+    if (!conversation?.moveRead(userId, seq)) return;
+    this.changed(conversation.request);
+    if (conversation === this.#current && userId !== this.#me.id) this.#renderSeen();
+  }
+
+  // What the open conversation shows on a visible page is read: say so once per new message,
+  // on the socket while the room is joined, otherwise (a closed request) over REST.
+  #markRead(conversation) {
+    if (!conversation?.ready || conversation !== this.#current) return;
+    if (document.visibilityState !== "visible" || !this.#takesPart(conversation.request)) return;
+    const { id } = conversation.request;
+    const seq = conversation.lastSeq;
+    if (seq <= conversation.readSeqOf(this.#me.id)) return;
+    if (conversation.live) this.socket.read(id, seq);
+    else this.api.post(`requests/${id}/read/`, { seq }).catch(() => {});
+    conversation.moveRead(this.#me.id, seq);
+    this.changed(conversation.request);
   }
 
   #onError(frame) {
@@ -382,9 +445,24 @@ export class ChatView {
       sender: mine ? "You" : `${message.sender.name} (${ROLE_NAMES[message.sender.role]})`,
       content: message.content,
       time: h("time", { datetime: message.created_at }, when(message.created_at)),
-      stateText: mine ? "Sent" : null,
+      stateText: mine ? (this.#seenByOthers(message.seq) ? "Seen" : "Sent") : null,
       data: { seq: message.seq, clientId: message.client_id },
     });
+  }
+
+  // Whether the other participant has read up to `seq` (for your own messages).
+  #seenByOthers(seq) {
+    const { request } = this.#current;
+    const others = [request.user, request.expert].filter((who) => who && who.id !== this.#me.id);
+    return others.some((who) => this.#current.readSeqOf(who.id) >= seq);
+  }
+
+  // "Sent" becomes "Seen" in place (a re-render would read the aria-live log out again).
+  #renderSeen() {
+    for (const item of $("chat-messages").querySelectorAll(".message.mine[data-state=sent]")) {
+      const state = item.querySelector(".state");
+      if (state && this.#seenByOthers(Number(item.dataset.seq))) state.textContent = "Seen";
+    }
   }
 
   #pendingItem(clientId, { content, failed }) {

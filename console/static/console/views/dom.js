@@ -76,3 +76,34 @@ async function runWhileDisabled(button, action) {
     button.disabled = false;
   }
 }
+
+// What a request's participants have read, from the request object: REST answers carry the
+// caller's `unread_count`; socket frames only `last_seq` and `read_seqs`, from which it follows.
+export function readKeyOf(request, userId) {
+  if (request.user.id === userId) return "user";
+  if (request.expert?.id === userId) return "expert";
+  return null;
+}
+
+export function unreadCount(request, userId) {
+  const key = readKeyOf(request, userId);
+  if (!key || !request.read_seqs) return 0;
+  return Math.max(0, request.last_seq - request.read_seqs[key]);
+}
+
+// `next` as the newest word on the request, keeping what only grows (last_seq, read positions)
+// from `known` when `next` is older news (a frame overtaken by a fresher REST answer).
+export function mergeRequest(known, next) {
+  if (!known || known.id !== next.id) return next;
+  const seqs = (request) => request.read_seqs ?? { user: 0, expert: 0 };
+  const sameExpert = known.expert?.id === next.expert?.id;
+  return {
+    ...next,
+    last_seq: Math.max(known.last_seq, next.last_seq),
+    read_seqs: {
+      user: Math.max(seqs(known).user, seqs(next).user),
+      // A new expert starts from their own position, not the previous expert's.
+      expert: sameExpert ? Math.max(seqs(known).expert, seqs(next).expert) : seqs(next).expert,
+    },
+  };
+}

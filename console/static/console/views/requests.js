@@ -7,7 +7,16 @@
 // Opening a request hands it to the chat panel (`open`); every change to a request, from the
 // socket or from an action here, goes through `changed` so both columns stay in step.
 
-import { $, actionButton, h, onSubmit, statusBadge, when } from "./dom.js";
+import {
+  $,
+  actionButton,
+  h,
+  mergeRequest,
+  onSubmit,
+  statusBadge,
+  unreadCount,
+  when,
+} from "./dom.js";
 import { announce, showProblem } from "./feedback.js";
 
 const PAGE_SIZE = 100;
@@ -87,7 +96,7 @@ export class RequestsView {
     if (this.#me.role === "EXPERT" && mine && !this.#requests.has(request.id)) {
       announce(`“${request.title}” is now assigned to you.`);
     }
-    if (mine) this.#requests.set(request.id, request);
+    if (mine) this.#requests.set(request.id, mergeRequest(this.#requests.get(request.id), request));
     else this.#requests.delete(request.id);
     if (request.status !== "REQUESTED" && this.#queue.delete(request.id)) this.#renderQueue();
     this.#renderList();
@@ -260,12 +269,25 @@ export class RequestsView {
           { type: "button", class: "open", onclick: () => this.open(request) },
           request.title,
         ),
-        h("p", { class: "meta" }, statusBadge(request.status), " ", describe(request)),
+        h(
+          "p",
+          { class: "meta" },
+          statusBadge(request.status),
+          " ",
+          describe(request),
+          this.#unreadBadge(request),
+        ),
         actions.length ? h("div", { class: "item-actions" }, actions) : null,
       );
     });
     $("request-list").replaceChildren(...items);
     $("requests-empty").hidden = items.length > 0;
+  }
+
+  #unreadBadge(request) {
+    const unread = unreadCount(request, this.#me.id);
+    if (!unread || request.id === this.#selected) return null;
+    return [" ", h("span", { class: "unread" }, `${unread} new`)];
   }
 
   async #act(request, action) {
