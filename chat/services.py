@@ -10,12 +10,14 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from accounts.models import User
+from chat.events import MessageStored
 from chat.groups import broadcast, message_event, read_event, request_group
 from chat.models import MESSAGE_MAX_CHARS, Message
 from chat.protocol.server import ReadFrame, read_frame
 from chat.selectors import request_for_participant
 from chat.serializers import message_data
 from core.errors import InvalidInput, NotActive, NotAllowed
+from core.events import publish, recorded_in_transaction
 from core.transactions import after_commit
 from support.models import RequestStatus, SupportRequest
 
@@ -84,6 +86,8 @@ def message_store(
     try:
         with _one_transaction():
             stored = _insert_with_next_seq(message)
+            if stored:
+                publish(MessageStored(message=message))
     except IntegrityError:
         # A send with the same client_id was stored first (a retry, or a concurrent duplicate):
         # everything above rolled back, seq included, so no gap is left.
@@ -106,8 +110,13 @@ def message_store(
 
 def _one_transaction():
     """On PostgreSQL, outside any transaction, the store is one statement and so already atomic:
-    wrapping it in BEGIN/COMMIT would only add two round trips to the hottest path."""
-    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+    wrapping it in BEGIN/COMMIT would only add two round trips to the hottest path. Unless
+    something records the message in the same transaction (a webhook outbox)."""
+    if (
+        connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and not recorded_in_transaction(MessageStored)
+    ):
         return contextlib.nullcontext()
     return transaction.atomic()
 

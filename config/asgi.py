@@ -16,6 +16,7 @@ from django.conf import settings  # noqa: E402
 from chat.hub import ProcessHub  # noqa: E402
 from chat.middleware import JWTAuthMiddleware, OriginValidatorMiddleware  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from core import worker  # noqa: E402
 
 # One per process: every socket this process serves shares its presence heartbeat and room sync.
 hub = ProcessHub()
@@ -26,14 +27,16 @@ if not settings.REDIS_URL:
         "Set REDIS_URL to run several server processes."
     )
 
-application = hub.serving(
-    ProtocolTypeRouter(
-        {
-            "http": django_asgi_app,
-            # Origin first (cheap, no database), then the token, then the consumer.
-            "websocket": OriginValidatorMiddleware(
-                JWTAuthMiddleware(URLRouter(websocket_urlpatterns(hub=hub)))
-            ),
-        }
+application = worker.serving(
+    hub.serving(
+        ProtocolTypeRouter(
+            {
+                "http": django_asgi_app,
+                # Origin first (cheap, no database), then the token, then the consumer.
+                "websocket": OriginValidatorMiddleware(
+                    JWTAuthMiddleware(URLRouter(websocket_urlpatterns(hub=hub)))
+                ),
+            }
+        )
     )
 )

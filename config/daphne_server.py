@@ -19,6 +19,7 @@ from django.conf import settings
 from twisted.internet import defer
 
 from config import lifecycle
+from core import worker
 
 logger = logging.getLogger("config.daphne")
 
@@ -115,8 +116,14 @@ class Server(server.Server):
             # 3000-4999, so the frame is sent at the level below.
             protocol.sendCloseFrame(code=1001, reasonUtf8=b"server shutting down")
         running = [app for app in sockets.values() if app is not None and not app.done()]
+        # The worker finishes the items in hand meanwhile; what it cannot finish in time is
+        # claimed again by another process once its lease runs out.
+        stopping = asyncio.ensure_future(
+            asyncio.to_thread(worker.stop_in_process, settings.SHUTDOWN_DRAIN_SECONDS)
+        )
         if running:
             await asyncio.wait(running, timeout=settings.SHUTDOWN_DRAIN_SECONDS)
+        await asyncio.wait([stopping], timeout=settings.SHUTDOWN_DRAIN_SECONDS)
         logger.info("drained %d socket(s) for shutdown", len(sockets))
 
 

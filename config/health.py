@@ -19,6 +19,7 @@ from django.views.decorators.http import require_safe
 
 from chat.groups import channel_layer
 from config import lifecycle
+from core import worker
 from core.outages import CHANNEL_LAYER, DATABASE, Dependency
 
 # The whole readiness probe answers within this (load balancers commonly wait 5 s).
@@ -43,13 +44,32 @@ def healthz(request: HttpRequest) -> JsonResponse:
     deadline = time.monotonic() + READINESS_BUDGET_SECONDS / 2
     checks["channel_layer"] = _check(_layer_answers, CHANNEL_LAYER, deadline)
     healthy = all(value == "ok" for value in checks.values())
-    response = JsonResponse(
-        {"status": "ok" if healthy else "unavailable", **checks}, status=200 if healthy else 503
-    )
+    body: dict[str, object] = {"status": "ok" if healthy else "unavailable", **checks}
+    if checks["database"] == "ok":
+        body["worker"] = _worker_backlog()
+    response = JsonResponse(body, status=200 if healthy else 503)
     # An unready process is the outage core.outages already logged, not a server error: without
     # this Django logs every probe's 503 at ERROR.
     response._has_been_logged = True  # type: ignore[attr-defined]
     return response
+
+
+def _worker_backlog() -> dict[str, object]:
+    """For each of the worker's jobs, how long its oldest due item has waited (seconds; None
+    when nothing is due). Reported, never failing the probe: a backlog is for an alert, and
+    taking the process out of the load balancer would not clear it."""
+    backlog: dict[str, float | None] = {}
+    for job in worker.registered():
+        if job.backlog is not None:
+            try:
+                seconds = job.backlog()
+            except Exception:  # noqa: BLE001 - a probe reports, it does not fail
+                seconds = None
+            backlog[job.name] = None if seconds is None else round(seconds, 1)
+    return {
+        "oldest_due_seconds": max((s for s in backlog.values() if s is not None), default=None),
+        "jobs": backlog,
+    }
 
 
 def _check(probe: Callable[[float], None], dependency: Dependency, deadline: float) -> str:

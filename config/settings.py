@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "support",
     "chat",
     "reviews",
+    "integrations",
     "console",
 ]
 
@@ -314,6 +315,34 @@ SHUTDOWN_DRAIN_SECONDS = env_number("SHUTDOWN_DRAIN_SECONDS", default=10.0, kind
 # Every socket compares its rooms' last seq with the database this often (seconds), so a
 # message whose broadcast was lost (Redis hiccup) still arrives.
 CHAT_SYNC_INTERVAL = env_number("CHAT_SYNC_INTERVAL", default=2.0, kind=float)
+
+# The worker (core.worker): webhook deliveries, offline emails, timeouts and clean-ups. Inside
+# every server process by default; off here when it runs alone (`manage.py run_worker`).
+WORKER_IN_SERVER = env_bool("WORKER_IN_SERVER", default=True)
+
+
+def env_seconds_list(name: str, *, default: str) -> tuple[float, ...]:
+    raw = env.str(name, default="").strip() or default
+    try:
+        values = tuple(float(part) for part in raw.split(","))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}={raw!r} is not a comma-separated list of seconds."
+        ) from None
+    if not values or any(not 0 <= value < 86_400 * 7 for value in values):
+        raise ImproperlyConfigured(f"{name}: each delay must be 0 seconds to 7 days, got {raw!r}.")
+    return values
+
+
+# Webhooks (integrations): seconds to wait for a receiver's answer, and the pause before each
+# retry of a failed delivery (9 tries over about an hour by default, then it is marked failed).
+WEBHOOK_TIMEOUT = env_number("WEBHOOK_TIMEOUT", default=5.0, kind=float, minimum=0.1)
+WEBHOOK_RETRY_DELAYS = env_seconds_list(
+    "WEBHOOK_RETRY_DELAYS", default="10,30,60,120,300,600,900,1800"
+)
+# Receivers on loopback, private or link-local addresses are refused unless this is on (an
+# endpoint must not become a way into the servers' own network).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=False)
 
 # --- Internationalization, static files ---------------------------------------------------------
 LANGUAGE_CODE = "en-us"

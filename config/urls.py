@@ -13,6 +13,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", include("support.urls")),
     path("", include("chat.urls")),
     path("", include("reviews.urls")),
+    path("", include("integrations.urls")),
     path("admin/stats/", StatsApi.as_view(), name="admin-stats"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

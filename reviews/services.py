@@ -6,6 +6,8 @@ from django.db.models import F
 
 from accounts.models import User
 from core.errors import Conflict, InvalidInput, NotAllowed
+from core.events import publish
+from reviews.events import ReviewCreated
 from reviews.models import RATING_MAX, RATING_MIN, Review
 from support.models import ExpertProfile, RequestStatus
 from support.selectors import request_get_visible
@@ -42,6 +44,7 @@ def review_create(*, request_id: UUID, reviewer: User, rating: int, comment: str
     except IntegrityError:
         raise Conflict("This request has already been reviewed.") from None
     _expert_rating_add(expert_id=request.expert_id, rating=rating)
+    publish(ReviewCreated(review=review))
     return review
 
 

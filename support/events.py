@@ -11,3 +11,10 @@ class RequestChanged:
     with its requester, expert and skill loaded."""
 
     request: SupportRequest
+
+
+@dataclass(frozen=True)
+class RequestCreated:
+    """A customer opened a request (published inside its transaction, before any matching)."""
+
+    request: SupportRequest

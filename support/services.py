@@ -24,7 +24,7 @@ from support.assignment import (
     load_request,
     lock_expert_profile,
 )
-from support.events import RequestChanged
+from support.events import RequestChanged, RequestCreated
 from support.matching import expert_became_eligible, match_request
 from support.models import MAX_ACTIVE_REQUESTS_LIMIT, ExpertProfile, RequestStatus, SupportRequest
 from support.selectors import request_get_visible
@@ -121,6 +121,7 @@ def request_create(
     created = SupportRequest.objects.create(
         requester=requester, title=title, description=description, skill=skill
     )
+    publish(RequestCreated(request=created))
     request = match_request(request_id=created.pk) or load_request(created.pk)
     if request.status == RequestStatus.REQUESTED:
         # A matched request was announced by the assignment itself.

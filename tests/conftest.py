@@ -29,6 +29,14 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_worker_in_the_test_process(settings):
+    """The ASGI application starts the worker's threads with its first request; in the test
+    process they would reach the database behind the tests' backs. Tests run the worker's jobs
+    themselves, or in the server processes they start (which run it as configured)."""
+    settings.WORKER_IN_SERVER = False
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache(settings):
     """Throttling counters live in the cache; each test gets an empty one of its own. (Clearing
     a Redis cache would flush the whole database, channel layer included.)"""

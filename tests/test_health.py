@@ -14,7 +14,13 @@ def test_liveness_answers_whatever_the_dependencies(method):
 def test_readiness_reports_each_dependency():
     body = Client().get("/healthz").json()
 
-    assert body == {"status": "ok", "database": "ok", "channel_layer": "ok"}
+    assert body == {
+        "status": "ok",
+        "database": "ok",
+        "channel_layer": "ok",
+        # How long the oldest due item of each worker job has waited (nothing is due here).
+        "worker": {"oldest_due_seconds": None, "jobs": {"webhooks": None}},
+    }
 
 
 def test_readiness_fails_while_the_process_shuts_down_but_liveness_does_not():
