@@ -3,7 +3,6 @@
 from typing import Any
 from uuid import UUID
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.request import Request
@@ -12,6 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsStaff
 from core.api import valid_data
+from core.errors import NotFound
 from integrations import services
 from integrations.models import WebhookEndpoint
 from integrations.serializers import WebhookEndpointCreatedSerializer, WebhookEndpointSerializer
@@ -45,7 +45,10 @@ class WebhookDetailApi(APIView):
     serializer_class = WebhookEndpointSerializer
 
     def _endpoint(self, endpoint_id: UUID) -> WebhookEndpoint:
-        return get_object_or_404(WebhookEndpoint, pk=endpoint_id)
+        endpoint = WebhookEndpoint.objects.filter(pk=endpoint_id).first()
+        if endpoint is None:
+            raise NotFound("No such webhook endpoint.")
+        return endpoint
 
     @extend_schema(responses={200: WebhookEndpointSerializer})
     def get(self, request: Request, endpoint_id: UUID) -> Response:
@@ -58,8 +61,8 @@ class WebhookDetailApi(APIView):
 
     @extend_schema(request=WebhookEndpointSerializer, responses={200: WebhookEndpointSerializer})
     def patch(self, request: Request, endpoint_id: UUID) -> Response:
-        """Change some of the endpoint's settings (`is_active: false` pauses its deliveries,
-        which wait until it is active again)."""
+        """Change some of the endpoint's settings. `is_active: false` pauses it: what was
+        recorded for it waits until it is active again; events meanwhile are not recorded."""
         return self._update(request, endpoint_id, partial=True)
 
     @extend_schema(responses={204: None})

@@ -37,6 +37,8 @@ def _request_created(event: RequestCreated) -> None:
 
 
 def _request_updated(event: RequestChanged) -> None:
+    if event.created:
+        return  # request.created says it
     request = event.request
     webhook_event_record(
         event=WebhookEventName.REQUEST_UPDATED,

@@ -11,6 +11,8 @@ class RequestChanged:
     with its requester, expert and skill loaded."""
 
     request: SupportRequest
+    # The announcement of a new request that is waiting (RequestCreated reported it already).
+    created: bool = False
 
 
 @dataclass(frozen=True)

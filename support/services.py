@@ -125,7 +125,7 @@ def request_create(
     request = match_request(request_id=created.pk) or load_request(created.pk)
     if request.status == RequestStatus.REQUESTED:
         # A matched request was announced by the assignment itself.
-        publish(RequestChanged(request=request))
+        publish(RequestChanged(request=request, created=True))
         # Matching once more after commit closes a race: an expert who becomes eligible while
         # this transaction is open (closes a request, comes online) drains the queue without
         # seeing this uncommitted request, and the match above did not see them eligible. Each

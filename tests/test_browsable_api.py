@@ -11,6 +11,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.views import APIView
 
 from accounts.models import User
+from integrations.models import WebhookEndpoint
 from tests.factories import (
     ActiveRequestFactory,
     AdminFactory,
@@ -48,6 +49,9 @@ def world() -> dict[str, User | str]:
         "staff": AdminFactory.create(),
         "request_id": str(request.pk),
         "expert_id": str(request.expert.pk),
+        "endpoint_id": str(
+            WebhookEndpoint.objects.create(url="https://example.com/", events=["review.created"]).pk
+        ),
     }
 
 
