@@ -64,9 +64,11 @@ def test_jobs_do_not_wait_for_each_other():
         release.wait(5)
         return 0
 
-    worker = Worker(
-        [Job("slow", slow, every=60), Job("quick", lambda: quick_runs.append(1) or 0, every=0.01)]
-    )
+    def quick() -> int:
+        quick_runs.append(1)
+        return 0
+
+    worker = Worker([Job("slow", slow, every=60), Job("quick", quick, every=0.01)])
     worker.start()
     try:
         wait_until(lambda: len(quick_runs) >= 10)
