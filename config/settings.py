@@ -283,6 +283,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "APPEND_COMPONENTS": {"schemas": {"FieldErrors": FIELD_ERRORS_COMPONENT}},
+    # What the webhooks POST to receivers (OpenAPI 3.1's `webhooks`).
+    "WEBHOOKS": "integrations.schema.WEBHOOKS",
 }
 
 # --- Browser front-ends on other origins ---------------------------------------------------------

@@ -75,3 +75,20 @@ def test_an_answer_the_schema_does_not_give_is_caught():
 
     with pytest.raises(OpenAPIError):
         check_against_schema(response)
+
+
+def test_each_webhook_event_is_documented_with_its_payload(schema):
+    webhooks = schema["webhooks"]
+    assert set(webhooks) == {
+        "request.created",
+        "request.updated",
+        "message.created",
+        "review.created",
+    }
+    review = webhooks["review.created"]["post"]
+    body = review["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    envelope = schema["components"]["schemas"][body.rsplit("/", 1)[1]]
+    assert set(envelope["required"]) == {"id", "event", "created_at", "data"}
+    assert envelope["properties"]["event"]["enum"] == ["review.created"]
+    assert list(review["responses"]) == ["200"]  # the receiver's answer, no API errors
+    assert "X-Expert-Support-Signature" in review["description"]
