@@ -36,6 +36,9 @@ class Job:
     every: float  # seconds between runs that found nothing to do
     # Seconds the oldest due item has been waiting (None: nothing is due), for /healthz.
     backlog: Callable[[], float | None] | None = None
+    # Threads running the job side by side (items waiting on a slow network are done in
+    # parallel; each thread claims its own).
+    threads: int = 1
 
 
 _jobs: dict[str, Job] = {}
@@ -47,9 +50,10 @@ def register(
     *,
     every: float,
     backlog: Callable[[], float | None] | None = None,
+    threads: int = 1,
 ) -> None:
     """Run `run` in the worker (registering a name again replaces its job)."""
-    _jobs[name] = Job(name=name, run=run, every=every, backlog=backlog)
+    _jobs[name] = Job(name=name, run=run, every=every, backlog=backlog, threads=threads)
 
 
 def registered() -> list[Job]:
@@ -62,13 +66,18 @@ class Worker:
     def __init__(self, jobs: list[Job] | None = None) -> None:
         self._jobs = jobs if jobs is not None else registered()
         self._stop = threading.Event()
-        self._wake = {job.name: threading.Event() for job in self._jobs}
+        self._wake = {
+            (job.name, index): threading.Event()
+            for job in self._jobs
+            for index in range(job.threads)
+        }
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        for job in self._jobs:
+        for job_name, index in self._wake:
+            job = next(job for job in self._jobs if job.name == job_name)
             thread = threading.Thread(
-                target=self._loop, args=(job,), name=f"worker:{job.name}", daemon=True
+                target=self._loop, args=(job, index), name=f"worker:{job.name}:{index}", daemon=True
             )
             thread.start()
             self._threads.append(thread)
@@ -76,7 +85,7 @@ class Worker:
 
     def wake(self, name: str | None = None) -> None:
         """Run a job (or all of them) now rather than after its interval: work became due."""
-        for job_name, event in self._wake.items():
+        for (job_name, _), event in self._wake.items():
             if name is None or name == job_name:
                 event.set()
 
@@ -87,8 +96,8 @@ class Worker:
         for thread in self._threads:
             thread.join(timeout)
 
-    def _loop(self, job: Job) -> None:
-        wake = self._wake[job.name]
+    def _loop(self, job: Job, index: int) -> None:
+        wake = self._wake[(job.name, index)]
         busy_runs = 0
         try:
             while not self._stop.is_set():

@@ -26,8 +26,11 @@ from integrations.models import WebhookDelivery
 logger = logging.getLogger("integrations.webhooks")
 
 USER_AGENT = "ExpertSupport-Webhooks/1"
-# Deliveries claimed at once by one process (each is POSTed in turn).
-_BATCH = 10
+# Deliveries claimed at once by one thread: one, so that a lease only has to outlast one POST
+# (the worker runs several threads, and a thread that found work claims again at once).
+_BATCH = 1
+# Threads per process POSTing deliveries, so one slow receiver does not hold up the others.
+THREADS = 4
 # What is read of a receiver's answer: its status is all that counts.
 _ANSWER_READ_BYTES = 64 * 1024
 

@@ -75,3 +75,20 @@ def test_jobs_do_not_wait_for_each_other():
     finally:
         release.set()
         worker.stop()
+
+
+def test_a_job_with_several_threads_runs_them_side_by_side():
+    barrier = threading.Barrier(3, timeout=5)
+    met = []
+
+    def meet() -> int:
+        barrier.wait()  # only passes once three runs are in progress at once
+        met.append(1)
+        return 0
+
+    worker = Worker([Job("meet", meet, every=60, threads=3)])
+    worker.start()
+    try:
+        wait_until(lambda: len(met) >= 3)
+    finally:
+        worker.stop()
