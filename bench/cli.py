@@ -1,7 +1,9 @@
 """`python -m bench <scenario> [options]`: run load scenarios against the chat path.
 
-Scenarios: closed, closed-idle, open, connect, idle, overload, all, smoke, soak. The exit status
-is 1 when any message was lost, duplicated, delivered out of order or acknowledged but not stored.
+Scenarios: closed, closed-idle, open, connect, storm, idle, overload, all, smoke, soak. The exit
+status is 1 when any message was lost, duplicated, delivered out of order or acknowledged but not
+stored. `python -m bench data-scale` measures how the REST API and admin grow with the data
+(bench/data_scale).
 """
 
 from __future__ import annotations
@@ -84,6 +86,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["data-scale"]:
+        # Not a load scenario: the cost of the REST API and admin as the data grows.
+        from bench.data_scale.cli import main as data_scale
+
+        return data_scale(argv[1:])
     args = parse_args(argv)
     environment = bench_environment.configure(target_url=args.url)
     bench_environment.ensure_database(environment)
