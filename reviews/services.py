@@ -7,8 +7,9 @@ from django.db.models import F
 from accounts.models import User
 from core.errors import Conflict, InvalidInput, NotAllowed
 from reviews.models import RATING_MAX, RATING_MIN, Review
-from support.models import ExpertProfile, RequestStatus
+from support.models import ExpertProfile, RequestEventKind, RequestStatus
 from support.selectors import request_get_visible
+from support.timeline import request_event_record
 
 
 @transaction.atomic
@@ -42,6 +43,12 @@ def review_create(*, request_id: UUID, reviewer: User, rating: int, comment: str
     except IntegrityError:
         raise Conflict("This request has already been reviewed.") from None
     _expert_rating_add(expert_id=request.expert_id, rating=rating)
+    request_event_record(
+        request_id=request.pk,
+        event=RequestEventKind.REVIEWED,
+        actor=reviewer,
+        detail={"rating": rating},
+    )
     return review
 
 

@@ -7,7 +7,7 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User, expert_q
 from core.errors import NotFound
-from support.models import ExpertProfile, RequestStatus, SupportRequest
+from support.models import ExpertProfile, RequestEvent, RequestStatus, SupportRequest
 
 
 # --- Requests ---------------------------------------------------------------------------------
@@ -43,6 +43,13 @@ def request_get_visible(*, request_id: UUID | str, user: User) -> SupportRequest
     if request is None or not (user.is_admin or request.is_participant(user)):
         raise NotFound("No such request.")
     return request
+
+
+def request_timeline(*, request_id: UUID, user: User) -> QuerySet[RequestEvent]:
+    """The request's lifecycle, oldest first, for its participants and staff (NotFound for
+    anyone else: an expert it was transferred away from included)."""
+    request = request_get_visible(request_id=request_id, user=user)
+    return RequestEvent.objects.filter(request=request).select_related("actor").order_by("at", "id")
 
 
 def request_queue_for(*, expert: User) -> QuerySet[SupportRequest]:
