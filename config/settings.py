@@ -315,6 +315,14 @@ SHUTDOWN_DRAIN_SECONDS = env_number("SHUTDOWN_DRAIN_SECONDS", default=10.0, kind
 # message whose broadcast was lost (Redis hiccup) still arrives.
 CHAT_SYNC_INTERVAL = env_number("CHAT_SYNC_INTERVAL", default=2.0, kind=float)
 
+# --- Timeouts of active requests (chat.timeouts) -----------------------------------------------
+# Seconds an ACTIVE request may wait for its expert's first message after they were assigned
+# before it goes back to the queue (to anyone but them). 0 = never.
+FIRST_RESPONSE_TIMEOUT = env_number("FIRST_RESPONSE_TIMEOUT", default=0)
+# Seconds an ACTIVE request may go without a message (counted from its last one, or from its
+# assignment if it has none) before it is closed. 0 = never.
+INACTIVITY_CLOSE_AFTER = env_number("INACTIVITY_CLOSE_AFTER", default=0)
+
 # --- Internationalization, static files ---------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
