@@ -48,12 +48,9 @@ class ExpertProfileAdmin(admin.ModelAdmin):
     readonly_fields = ("rating_avg", "rating_count", "rating_sum", "last_assigned_at")
 
 
-class RequestEventInline(admin.TabularInline):
-    """The request's timeline, read-only: it is the record of what happened."""
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown on a request's page as a record: nobody adds, edits or deletes them there."""
 
-    model = RequestEvent
-    fields = readonly_fields = ("at", "event", "actor", "detail")
-    ordering = ["at", "id"]
     extra = 0
     can_delete = False
     show_change_link = False
@@ -63,6 +60,14 @@ class RequestEventInline(admin.TabularInline):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+class RequestEventInline(ReadOnlyInline):
+    """The request's timeline: the record of what happened to it."""
+
+    model = RequestEvent
+    fields = readonly_fields = ("at", "event", "actor", "detail")
+    ordering = ["at", "id"]
 
 
 @admin.register(SupportRequest)

@@ -2,9 +2,12 @@
 that times out is requeued (or closed) exactly once, and both sides hear it."""
 
 import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from tests.e2e.client import Socket
-from tests.e2e.scenario import E2E, active_pair, in_db
+from tests.e2e.scenario import E2E, Pair, active_pair, in_db
+from tests.e2e.servers import DaphneServer
 
 pytestmark = E2E
 
@@ -21,6 +24,22 @@ def _timeline(request_id) -> list[tuple[str, str | None]]:
     return [(e.event, e.detail.get("reason")) for e in events]
 
 
+@asynccontextmanager
+async def _chatting(servers: list[DaphneServer]) -> AsyncIterator[tuple[Pair, Socket, Socket]]:
+    """An ACTIVE request, its customer joined on one process and its expert on the other."""
+    server_a, server_b = servers
+    pair = await active_pair()
+    user = await Socket.open(server_a, pair.user_token)
+    expert = await Socket.open(server_b, pair.expert_token)
+    try:
+        await user.join(pair.request_id)
+        await expert.join(pair.request_id)
+        yield pair, user, expert
+    finally:
+        await user.close()
+        await expert.close()
+
+
 def _updates(socket: Socket, status: str) -> list[dict]:
     return [
         frame
@@ -30,13 +49,8 @@ def _updates(socket: Socket, status: str) -> list[dict]:
 
 
 async def test_an_unanswered_request_is_requeued_once_and_both_sides_hear_it(launch_servers):
-    server_a, server_b = launch_servers(2, FIRST_RESPONSE_TIMEOUT=TIMEOUT)
-    pair = await active_pair()
-    user = await Socket.open(server_a, pair.user_token)
-    expert = await Socket.open(server_b, pair.expert_token)
-    try:
-        await user.join(pair.request_id)
-        await expert.join(pair.request_id)
+    servers = launch_servers(2, FIRST_RESPONSE_TIMEOUT=TIMEOUT)
+    async with _chatting(servers) as (pair, user, expert):
         await user.say(pair.request_id, "Hello? Anyone there?")
 
         for socket in (user, expert):
@@ -49,26 +63,14 @@ async def test_an_unanswered_request_is_requeued_once_and_both_sides_hear_it(lau
         # The expert it left is out of the room.
         await expert.send({"type": "join-request", "request_id": str(pair.request_id)})
         assert (await expert.expect("error"))["code"] == "not_found"
-    finally:
-        await user.close()
-        await expert.close()
 
 
 async def test_an_idle_request_is_closed_once_and_both_sides_hear_it(launch_servers):
-    server_a, server_b = launch_servers(2, INACTIVITY_CLOSE_AFTER=TIMEOUT)
-    pair = await active_pair()
-    user = await Socket.open(server_a, pair.user_token)
-    expert = await Socket.open(server_b, pair.expert_token)
-    try:
-        await user.join(pair.request_id)
-        await expert.join(pair.request_id)
-
+    servers = launch_servers(2, INACTIVITY_CLOSE_AFTER=TIMEOUT)
+    async with _chatting(servers) as (pair, user, expert):
         for socket in (user, expert):
             update = await socket.expect("request-updated", timeout=WAIT)
             assert update["request"]["status"] == "CLOSED"
         await asyncio.sleep(2)
         assert len(_updates(user, "CLOSED")) == len(_updates(expert, "CLOSED")) == 1
         assert await in_db(_timeline, pair.request_id) == [("closed", "inactivity")]
-    finally:
-        await user.close()
-        await expert.close()
