@@ -23,17 +23,20 @@ from support.serializers import request_as_json
 
 
 def notify_request_changed(event: RequestChanged) -> None:
-    """`request-updated` to the requester, the expert and the room; and to the online, available
-    experts whose queue shows it: `request-queued` while it waits, `request-taken` once it is
-    gone from the queue (taken by an expert, or cancelled)."""
+    """`request-updated` to the requester, the expert, the expert it was just taken from and the
+    room (whose sockets of that expert leave it on hearing it: chat.consumer); and to the online,
+    available experts whose queue shows it: `request-queued` while it waits, `request-taken` once
+    it is gone from the queue (taken by an expert, or cancelled)."""
     request = event.request
     payload = cast(RequestData, request_as_json(request))
     groups = [user_group(request.requester_id), request_group(request.pk)]
-    if request.expert_id:
-        groups.append(user_group(request.expert_id))
+    involved = (request.expert_id, event.previous_expert_id)
+    groups += [user_group(expert_id) for expert_id in involved if expert_id]
     broadcast(groups, frame_event(request_updated_frame(payload)))
 
     frame: RequestQueuedFrame | RequestTakenFrame
+    if event.previous_expert_id and request.status == RequestStatus.ACTIVE:
+        return  # handed from one expert to another: it was never in anyone's queue
     if request.status == RequestStatus.REQUESTED:
         frame = request_queued_frame(payload)
     elif request.status in (RequestStatus.ACTIVE, RequestStatus.CANCELLED):

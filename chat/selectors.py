@@ -1,11 +1,15 @@
 """Reads shared by the chat REST API and the WebSocket consumer."""
 
 from dataclasses import dataclass
+from datetime import datetime
 from uuid import UUID
+
+from django.db.models import F, OuterRef, Subquery, UUIDField
 
 from accounts.models import User
 from chat.models import Message
 from core.errors import NotActive, NotAllowed
+from core.percentiles import Breakdown, Seconds, duration_breakdown
 from support.models import RequestStatus, SupportRequest
 from support.selectors import request_get_visible
 
@@ -77,3 +81,21 @@ def message_history(
 
 def message_count() -> int:
     return Message.objects.count()
+
+
+def first_response_times(*, since: datetime, in_database: bool | None = None) -> Breakdown:
+    """Seconds from opening a request to the first message of an expert in it (anyone but the
+    requester writes as its expert), of the requests opened since `since` that got one:
+    overall, and per the expert who wrote that message."""
+    first_reply = (
+        Message.objects.filter(request=OuterRef("pk"))
+        .exclude(sender=OuterRef("requester"))
+        .order_by("seq")
+    )
+    return duration_breakdown(
+        SupportRequest.objects.filter(created_at__gte=since),
+        seconds=Seconds(Subquery(first_reply.values("created_at")[:1]), F("created_at")),
+        # UUIDField: read back as a UUID on every backend (SQLite stores it as text).
+        group=Subquery(first_reply.values("sender_id")[:1], output_field=UUIDField()),
+        in_database=in_database,
+    )

@@ -346,6 +346,14 @@ WEBHOOK_RETRY_DELAYS = env_seconds_list(
 # endpoint must not become a way into the servers' own network).
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", default=False)
 
+# --- Timeouts of active requests (chat.timeouts) -----------------------------------------------
+# Seconds an ACTIVE request may wait for its expert's first message after they were assigned
+# before it goes back to the queue (to anyone but them). 0 = never.
+FIRST_RESPONSE_TIMEOUT = env_number("FIRST_RESPONSE_TIMEOUT", default=0)
+# Seconds an ACTIVE request may go without a message (counted from its last one, or from its
+# assignment if it has none) before it is closed. 0 = never.
+INACTIVITY_CLOSE_AFTER = env_number("INACTIVITY_CLOSE_AFTER", default=0)
+
 # --- Internationalization, static files ---------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

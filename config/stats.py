@@ -2,8 +2,10 @@
 from support, messages from chat, ratings from reviews), so they are put together here, in the
 one layer that sees all of them."""
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import IsAuthenticated
@@ -12,18 +14,65 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsStaff
-from chat.selectors import message_count
+from chat.selectors import first_response_times, message_count
+from core.api import valid_data
+from core.percentiles import Breakdown
 from reviews.selectors import average_rating
-from support.selectors import people_counts, request_counts_by_status
+from support.selectors import people_counts, request_counts_by_status, resolution_times, user_names
+
+# The window of the response-time figures when `?since=` is not given.
+SLA_DEFAULT_DAYS = 30
 
 
-def platform_stats() -> dict[str, Any]:
+def platform_stats(*, since: date) -> dict[str, Any]:
+    start = datetime.combine(since, time.min, tzinfo=UTC)
+    first_response, resolution = first_response_times(since=start), resolution_times(since=start)
+    names = user_names(user_ids=[*first_response.by_group, *resolution.by_group])
     return {
         **people_counts(),
         "requests": request_counts_by_status(),
         "messages": message_count(),
         "average_rating": average_rating(),
+        "since": since,
+        "first_response_seconds": _figures(first_response, names),
+        "resolution_seconds": _figures(resolution, names),
     }
+
+
+def _figures(breakdown: Breakdown, names: dict[Any, str]) -> dict[str, Any]:
+    by_expert = [
+        {"expert": {"id": expert_id, "name": names.get(expert_id, "")}, **vars(figures)}
+        for expert_id, figures in breakdown.by_group.items()
+    ]
+    by_expert.sort(key=lambda entry: (entry["expert"]["name"], str(entry["expert"]["id"])))
+    return {**vars(breakdown.overall), "by_expert": by_expert}
+
+
+class StatsQuerySerializer(serializers.Serializer):
+    since = serializers.DateField(
+        required=False,
+        help_text="ISO date (YYYY-MM-DD, UTC): the response-time figures cover the requests "
+        f"opened on that day or later. Default: {SLA_DEFAULT_DAYS} days ago.",
+    )
+
+
+class PercentilesSerializer(serializers.Serializer):
+    p50 = serializers.FloatField(allow_null=True, help_text="Median, in seconds; null: no data.")
+    p90 = serializers.FloatField(allow_null=True, help_text="90th percentile, in seconds.")
+    count = serializers.IntegerField(help_text="How many requests the figures are of.")
+
+
+class ExpertNameSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    name = serializers.CharField()
+
+
+class ExpertPercentilesSerializer(PercentilesSerializer):
+    expert = ExpertNameSerializer()
+
+
+class DurationFiguresSerializer(PercentilesSerializer):
+    by_expert = ExpertPercentilesSerializer(many=True)
 
 
 class StatsSerializer(serializers.Serializer):
@@ -33,12 +82,21 @@ class StatsSerializer(serializers.Serializer):
     requests = serializers.DictField(child=serializers.IntegerField())
     messages = serializers.IntegerField()
     average_rating = serializers.DecimalField(max_digits=3, decimal_places=2, allow_null=True)
+    since = serializers.DateField()
+    first_response_seconds = DurationFiguresSerializer(
+        help_text="From opening a request to its expert's first message."
+    )
+    resolution_seconds = DurationFiguresSerializer(
+        help_text="From opening a request to closing it (CLOSED requests)."
+    )
 
 
 class StatsApi(APIView):
     name = "Statistics"
     permission_classes = [IsAuthenticated, IsStaff]
 
-    @extend_schema(responses=StatsSerializer)
+    @extend_schema(parameters=[StatsQuerySerializer], responses=StatsSerializer)
     def get(self, request: Request) -> Response:
-        return Response(StatsSerializer(platform_stats()).data)
+        query = valid_data(StatsQuerySerializer, request.query_params)
+        since = query.get("since") or timezone.now().date() - timedelta(days=SLA_DEFAULT_DAYS)
+        return Response(StatsSerializer(platform_stats(since=since)).data)

@@ -9,8 +9,9 @@ from core.errors import Conflict, InvalidInput, NotAllowed
 from core.events import publish
 from reviews.events import ReviewCreated
 from reviews.models import RATING_MAX, RATING_MIN, Review
-from support.models import ExpertProfile, RequestStatus
+from support.models import ExpertProfile, RequestEventKind, RequestStatus
 from support.selectors import request_get_visible
+from support.timeline import request_event_record
 
 
 @transaction.atomic
@@ -44,6 +45,12 @@ def review_create(*, request_id: UUID, reviewer: User, rating: int, comment: str
     except IntegrityError:
         raise Conflict("This request has already been reviewed.") from None
     _expert_rating_add(expert_id=request.expert_id, rating=rating)
+    request_event_record(
+        request_id=request.pk,
+        event=RequestEventKind.REVIEWED,
+        actor=reviewer,
+        detail={"rating": rating},
+    )
     publish(ReviewCreated(review=review))
     return review
 

@@ -1,7 +1,8 @@
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import InlineModelAdmin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -9,7 +10,7 @@ from accounts.admin import UserAdmin
 from accounts.models import User
 from core.errors import DomainError
 from support import services
-from support.models import ExpertProfile, SupportRequest
+from support.models import ExpertProfile, RequestEvent, SupportRequest
 
 
 class ExpertProfileInline(admin.StackedInline):
@@ -47,8 +48,31 @@ class ExpertProfileAdmin(admin.ModelAdmin):
     readonly_fields = ("rating_avg", "rating_count", "rating_sum", "last_assigned_at")
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown on a request's page as a record: nobody adds, edits or deletes them there."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RequestEventInline(ReadOnlyInline):
+    """The request's timeline: the record of what happened to it."""
+
+    model = RequestEvent
+    fields = readonly_fields = ("at", "event", "actor", "detail")
+    ordering = ["at", "id"]
+
+
 @admin.register(SupportRequest)
 class SupportRequestAdmin(admin.ModelAdmin):
+    inlines: ClassVar[tuple[type[InlineModelAdmin], ...]] = (RequestEventInline,)
     list_display = ["title", "status", "requester", "expert", "skill", "created_at", "last_seq"]
     # Experts only (those ever assigned): listing every user would offer customers and staff too.
     list_filter = ["status", "skill", ("expert", admin.RelatedOnlyFieldListFilter)]
@@ -80,7 +104,7 @@ class SupportRequestAdmin(admin.ModelAdmin):
         "closed_at",
         "last_seq",
     ]
-    actions = ["cancel_selected", "close_selected"]
+    actions = ["cancel_selected", "close_selected", "requeue_selected"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # Requests are opened by customers through the API, which also runs matching.
@@ -93,6 +117,10 @@ class SupportRequestAdmin(admin.ModelAdmin):
     @admin.action(description="Close selected requests (active ones only)")
     def close_selected(self, request: HttpRequest, queryset: QuerySet[SupportRequest]) -> None:
         self._apply(request, queryset, services.request_close, "closed")
+
+    @admin.action(description="Send selected requests back to the queue (active ones only)")
+    def requeue_selected(self, request: HttpRequest, queryset: QuerySet[SupportRequest]) -> None:
+        self._apply(request, queryset, services.request_transfer, "sent back to the queue")
 
     def _apply(
         self,

@@ -16,10 +16,11 @@ from accounts.models import User
 from accounts.permissions import IsCustomer, IsExpert, IsStaff, signed_in_user
 from core.api import error_answer, valid_data
 from support import selectors, services
-from support.models import SupportRequest
+from support.models import RequestEvent, SupportRequest
 from support.selectors import (
     request_get_visible,
     request_queue_for,
+    request_timeline,
     requests_visible_to,
     requests_with_unread,
 )
@@ -30,7 +31,9 @@ from support.serializers import (
     MeUpdateInputSerializer,
     RequestAssignSerializer,
     RequestCreateSerializer,
+    RequestEventSerializer,
     RequestListFilterSerializer,
+    RequestTransferSerializer,
     UserRequestSerializer,
     UserSerializer,
 )
@@ -212,3 +215,43 @@ class RequestCancelApi(APIView):
     def post(self, request: Request, request_id: UUID) -> Response:
         cancelled = services.request_cancel(request_id=request_id, actor=signed_in_user(request))
         return Response(UserRequestSerializer(cancelled, context={"request": request}).data)
+
+
+class RequestTransferApi(APIView):
+    name = "Transfer"
+
+    @extend_schema(
+        request=RequestTransferSerializer,
+        responses={
+            200: UserRequestSerializer,
+            403: error_answer("Only the assigned expert or staff may transfer a request."),
+            409: error_answer(
+                "The request is not active, or the expert is the current one, is not "
+                "available, lacks the request's skill or is at capacity."
+            ),
+        },
+    )
+    def post(self, request: Request, request_id: UUID) -> Response:
+        """Hand an active request to another expert, or (without `expert_id`) back to the
+        queue. Answers the request as it then stands: matched again already, when matching
+        found another expert."""
+        data = valid_data(RequestTransferSerializer, request.data)
+        expert = data.get("expert_id")
+        moved = services.request_transfer(
+            request_id=request_id,
+            actor=signed_in_user(request),
+            expert_id=expert.pk if expert is not None else None,
+        )
+        return Response(UserRequestSerializer(moved, context={"request": request}).data)
+
+
+class RequestTimelineApi(generics.ListAPIView[RequestEvent]):
+    """Every lifecycle change of the request, oldest first (participants and staff)."""
+
+    name = "Timeline"
+    serializer_class = RequestEventSerializer
+
+    def get_queryset(self) -> QuerySet[RequestEvent]:
+        return request_timeline(
+            request_id=self.kwargs["request_id"], user=signed_in_user(self.request)
+        )

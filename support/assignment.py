@@ -6,14 +6,15 @@ two concurrent assignments to one expert from both seeing the same free slot; ta
 locks in one order everywhere is what keeps those paths from deadlocking each other.
 """
 
+from datetime import datetime
 from uuid import UUID
 
 from django.utils import timezone
 
-from core.events import publish
-from support.events import RequestChanged
-from support.models import ExpertProfile, RequestStatus, SupportRequest
+from accounts.models import User
+from support.models import ExpertProfile, RequestEventKind, RequestStatus, SupportRequest
 from support.selectors import active_request_count
+from support.timeline import lifecycle_changed, person
 
 
 def lock_expert_profile(*, expert_id: UUID) -> ExpertProfile | None:
@@ -46,18 +47,30 @@ def load_request(request_id: UUID) -> SupportRequest:
     return SupportRequest.objects.select_related("requester", "expert", "skill").get(pk=request_id)
 
 
-def assign_locked(*, request_id: UUID, profile: ExpertProfile) -> SupportRequest | None:
+def assign_locked(
+    *,
+    request_id: UUID,
+    profile: ExpertProfile,
+    actor: User | None,
+    event: RequestEventKind = RequestEventKind.ASSIGNED,
+) -> SupportRequest | None:
     """REQUESTED -> ACTIVE with this expert. The caller holds the profile lock and has checked
     skill and capacity. The UPDATE is conditional on the status, so of several transactions
-    racing for one request exactly one changes it; the rest get None."""
+    racing for one request exactly one changes it; the rest get None. `actor` is who assigned
+    it (None: matching), recorded on the timeline as `event`."""
     now = timezone.now()
     updated = SupportRequest.objects.filter(pk=request_id, status=RequestStatus.REQUESTED).update(
         status=RequestStatus.ACTIVE, expert_id=profile.user_id, accepted_at=now
     )
     if updated != 1:
         return None
-    ExpertProfile.objects.filter(pk=profile.pk).update(last_assigned_at=now)
-    profile.last_assigned_at = now
+    record_assignment(profile, at=now)
     request = load_request(request_id)
-    publish(RequestChanged(request=request))
+    lifecycle_changed(request, event=event, actor=actor, detail={"expert": person(profile.user)})
     return request
+
+
+def record_assignment(profile: ExpertProfile, *, at: datetime) -> None:
+    """The expert was given a request now: matching ranks them by how long ago that was."""
+    ExpertProfile.objects.filter(pk=profile.pk).update(last_assigned_at=at)
+    profile.last_assigned_at = at

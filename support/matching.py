@@ -24,13 +24,19 @@ MATCH_ATTEMPTS = 5
 
 
 @transaction.atomic
-def match_request(*, request_id: UUID) -> SupportRequest | None:
-    """Give a waiting request to the best eligible expert. Returns the request as it now stands
-    (ACTIVE if matched, still REQUESTED if nobody could take it), or None if it does not exist."""
+def match_request(
+    *, request_id: UUID, exclude_expert_id: UUID | None = None
+) -> SupportRequest | None:
+    """Give a waiting request to the best eligible expert (but `exclude_expert_id`, the one it
+    was just taken from). Returns the request as it now stands (ACTIVE if matched, still
+    REQUESTED if nobody could take it), or None if it does not exist."""
     request = SupportRequest.objects.filter(pk=request_id).first()
     if request is None or request.status != RequestStatus.REQUESTED:
         return request
-    for candidate in eligible_experts(skill_id=request.skill_id)[:MATCH_ATTEMPTS]:
+    candidates = eligible_experts(skill_id=request.skill_id)
+    if exclude_expert_id is not None:
+        candidates = candidates.exclude(user_id=exclude_expert_id)
+    for candidate in candidates[:MATCH_ATTEMPTS]:
         # One savepoint per candidate: rolling it back releases the candidate's row lock, so
         # one matching run never holds more than one expert's lock at a time.
         with transaction.atomic():
@@ -45,16 +51,19 @@ def match_request(*, request_id: UUID) -> SupportRequest | None:
             ):
                 transaction.set_rollback(True)
                 continue
-            assigned = assign_locked(request_id=request.pk, profile=profile)
+            assigned = assign_locked(request_id=request.pk, profile=profile, actor=None)
         # None: another expert took it or it was cancelled meanwhile; either way it is settled.
         return assigned or load_request(request.pk)
     return load_request(request.pk)
 
 
 @transaction.atomic
-def expert_became_eligible(*, expert_id: UUID) -> list[SupportRequest]:
+def expert_became_eligible(
+    *, expert_id: UUID, exclude_request_id: UUID | None = None
+) -> list[SupportRequest]:
     """Give the oldest waiting requests this expert can take to them, up to capacity. Called when
-    the expert comes online, turns available, changes skills or finishes a request."""
+    the expert comes online, turns available, changes skills or finishes a request, or when a
+    request leaves them (`exclude_request_id`: that one, which must not come straight back)."""
     profile = lock_expert_profile(expert_id=expert_id)
     if profile is None or not is_matchable(profile):
         return []
@@ -66,13 +75,15 @@ def expert_became_eligible(*, expert_id: UUID) -> list[SupportRequest]:
         .filter(Q(skill__isnull=True) | Q(skill__in=profile.skills.values("pk")))
         .order_by("created_at", "id")
     )
+    if exclude_request_id is not None:
+        waiting = waiting.exclude(pk=exclude_request_id)
     if connection.features.has_select_for_update_skip_locked:
         # A request locked by another transaction is being assigned or cancelled right now:
         # skip it rather than wait, so concurrent drains never queue up behind each other.
         waiting = waiting.select_for_update(skip_locked=True)
     assigned = []
     for request in list(waiting[:free_slots]):
-        taken = assign_locked(request_id=request.pk, profile=profile)
+        taken = assign_locked(request_id=request.pk, profile=profile, actor=None)
         if taken is not None:
             assigned.append(taken)
     return assigned

@@ -124,3 +124,42 @@ class SupportRequest(models.Model):
         if user.pk == self.expert_id:
             return self.last_seq - self.expert_read_seq
         return 0
+
+
+class RequestEventKind(models.TextChoices):
+    CREATED = "created", "Created"
+    ASSIGNED = "assigned", "Assigned"  # by matching (no actor) or by staff
+    ACCEPTED = "accepted", "Accepted"  # taken from the queue by the expert
+    TRANSFERRED = "transferred", "Transferred"  # moved from one expert to another
+    REQUEUED = "requeued", "Requeued"  # sent back to the queue by a transfer or a timeout
+    CLOSED = "closed", "Closed"
+    CANCELLED = "cancelled", "Cancelled"
+    REVIEWED = "reviewed", "Reviewed"
+
+
+class RequestEvent(models.Model):
+    """One entry of a request's timeline, written in the same transaction as the change it
+    records (support.timeline), so the timeline never shows a change that was rolled back and
+    never misses one that was committed. Rows are only ever added."""
+
+    request = models.ForeignKey(SupportRequest, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    event = models.CharField(max_length=16, choices=RequestEventKind.choices)
+    # Who did it; null when the system did (matching, a timeout). A deleted account leaves
+    # the entry in place, without its author.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    # What else there is to say: the experts involved, the reason, the rating.
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["request", "at", "id"], name="request_event_timeline")]
+
+    def __str__(self) -> str:
+        return f"{self.event} at {self.at:%Y-%m-%d %H:%M:%S}"

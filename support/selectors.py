@@ -1,5 +1,6 @@
 """Reads shared by the support APIs, matching and the real-time layer above."""
 
+from datetime import datetime
 from uuid import UUID
 
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
@@ -7,7 +8,8 @@ from django.db.models.functions import Coalesce
 
 from accounts.models import User, expert_q
 from core.errors import NotFound
-from support.models import ExpertProfile, RequestStatus, SupportRequest
+from core.percentiles import Breakdown, Seconds, duration_breakdown
+from support.models import ExpertProfile, RequestEvent, RequestStatus, SupportRequest
 
 
 # --- Requests ---------------------------------------------------------------------------------
@@ -45,6 +47,13 @@ def request_get_visible(*, request_id: UUID | str, user: User) -> SupportRequest
     return request
 
 
+def request_timeline(*, request_id: UUID, user: User) -> QuerySet[RequestEvent]:
+    """The request's lifecycle, oldest first, for its participants and staff (NotFound for
+    anyone else: an expert it was transferred away from included)."""
+    request = request_get_visible(request_id=request_id, user=user)
+    return RequestEvent.objects.filter(request=request).select_related("actor").order_by("at", "id")
+
+
 def request_queue_for(*, expert: User) -> QuerySet[SupportRequest]:
     """Waiting requests this expert has the skill for (skill-less ones fit anyone), oldest
     first: the order matching serves them in."""
@@ -67,6 +76,18 @@ def request_counts_by_status() -> dict[str, int]:
         .values_list("status", "n")
     )
     return {status: by_status.get(status, 0) for status in RequestStatus.values}
+
+
+def resolution_times(*, since: datetime, in_database: bool | None = None) -> Breakdown:
+    """Seconds from opening to closing, of the CLOSED requests opened since `since`: overall,
+    and per the expert who had each at the end."""
+    closed = SupportRequest.objects.filter(status=RequestStatus.CLOSED, created_at__gte=since)
+    return duration_breakdown(
+        closed,
+        seconds=Seconds(F("closed_at"), F("created_at")),
+        group=F("expert_id"),
+        in_database=in_database,
+    )
 
 
 # --- Experts ----------------------------------------------------------------------------------
@@ -162,6 +183,10 @@ def expert_get(*, expert_id: UUID) -> User:
     if expert is None:
         raise NotFound("No such expert.")
     return expert
+
+
+def user_names(*, user_ids: list[UUID]) -> dict[UUID, str]:
+    return dict(User.objects.filter(pk__in=user_ids).values_list("pk", "name"))
 
 
 def user_with_profile(*, user_id: UUID) -> User:

@@ -15,6 +15,7 @@ from support.models import (
     MAX_ACTIVE_REQUESTS_LIMIT,
     TITLE_MAX_CHARS,
     ExpertProfile,
+    RequestEvent,
     RequestStatus,
     SupportRequest,
 )
@@ -183,8 +184,35 @@ class RequestListFilterSerializer(serializers.Serializer):
     )
 
 
-class RequestAssignSerializer(serializers.Serializer):
-    expert_id = serializers.PrimaryKeyRelatedField(
+def _active_expert_field(**options: Any) -> serializers.PrimaryKeyRelatedField[User]:
+    return serializers.PrimaryKeyRelatedField(
         queryset=User.objects.experts().filter(is_active=True, expert_profile__isnull=False),
         error_messages={"does_not_exist": "No active expert with this id."},
+        **options,
     )
+
+
+class RequestAssignSerializer(serializers.Serializer):
+    expert_id = _active_expert_field()
+
+
+class RequestTransferSerializer(serializers.Serializer):
+    expert_id = _active_expert_field(
+        required=False,
+        allow_null=True,
+        help_text="The expert to hand the request to. Omitted or null: back to the queue, "
+        "where matching looks for anyone but the current expert.",
+    )
+
+
+class RequestEventSerializer(serializers.ModelSerializer[RequestEvent]):
+    """One entry of a request's timeline. `actor` is null when the system acted (matching, a
+    timeout); `detail` depends on `event` (docs/requests.md)."""
+
+    actor = PersonSerializer(allow_null=True)
+    detail = serializers.DictField()
+
+    class Meta:
+        model = RequestEvent
+        fields = ["at", "event", "actor", "detail"]
+        read_only_fields = fields

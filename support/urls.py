@@ -26,4 +26,14 @@ urlpatterns = [
         apis.RequestCancelApi.as_view(),
         name="request-cancel",
     ),
+    path(
+        "requests/<uuid:request_id>/transfer/",
+        apis.RequestTransferApi.as_view(),
+        name="request-transfer",
+    ),
+    path(
+        "requests/<uuid:request_id>/timeline/",
+        apis.RequestTimelineApi.as_view(),
+        name="request-timeline",
+    ),
 ]

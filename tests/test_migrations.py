@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from chat.models import ServerProcess, SocketConnection
-from support.models import ExpertProfile
+from support.models import ExpertProfile, RequestEvent
 
 BEFORE_THE_MOVE = [
     ("accounts", "0001_initial"),
@@ -86,3 +86,36 @@ def test_moving_the_models_keeps_their_rows_and_permissions(latest):
         codename="change_expertprofile",
     )
     assert not ContentType.objects.filter(app_label="accounts", model="expertprofile").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_requests_older_than_the_timeline_get_entries_from_their_timestamps(latest):
+    old = migrate([("support", "0003_read_state"), ("chat", "0001_initial")])
+    users = old.get_model("accounts", "User").objects
+    customer = users.create(email="c@example.com", name="Cy", role="USER")
+    expert = users.create(email="e@example.com", name="Ex", role="EXPERT")
+    requests = old.get_model("support", "SupportRequest").objects
+    now = timezone.now()
+    waiting = requests.create(requester=customer, title="Waiting", created_at=now)
+    closed = requests.create(
+        requester=customer,
+        expert=expert,
+        title="Closed",
+        status="CLOSED",
+        created_at=now,
+        accepted_at=now,
+        closed_at=now,
+    )
+
+    migrate(latest)
+
+    def entries(request_id):
+        rows = RequestEvent.objects.filter(request_id=request_id).order_by("at", "id")
+        return [(e.event, e.actor_id, e.detail) for e in rows]
+
+    assert entries(waiting.pk) == [("created", customer.pk, {"backfilled": True})]
+    assert entries(closed.pk) == [
+        ("created", customer.pk, {"backfilled": True}),
+        ("assigned", None, {"expert": {"id": str(expert.pk), "name": "Ex"}, "backfilled": True}),
+        ("closed", None, {"backfilled": True}),
+    ]

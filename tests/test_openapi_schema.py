@@ -44,6 +44,7 @@ def test_every_operation_documents_its_error_answers_with_their_body(schema):
         "/api/experts/",
         "/api/experts/{expert_id}/reviews/",
         "/api/skills/",
+        "/api/requests/{request_id}/timeline/",
     ],
 )
 def test_lists_are_documented_as_pages(schema, path):
@@ -66,6 +67,12 @@ def test_a_repeated_client_id_answer_is_documented(schema):
     answers = schema["paths"]["/api/requests/{request_id}/messages/"]["post"]["responses"]
 
     assert {"200", "201", "409"} <= set(answers)
+
+
+def test_a_transfer_documents_each_refusal(schema):
+    answers = schema["paths"]["/api/requests/{request_id}/transfer/"]["post"]["responses"]
+
+    assert {"200", "400", "401", "403", "404", "409"} <= set(answers)
 
 
 @pytest.mark.django_db

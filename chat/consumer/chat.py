@@ -56,6 +56,7 @@ from chat.protocol.server import (
     CLOSE_MESSAGE_TOO_BIG,
     CLOSE_TOKEN_EXPIRED,
     MessageData,
+    RequestData,
     ServerFrame,
     authenticated_frame,
     error_code_for,
@@ -73,6 +74,7 @@ from chat.services import ReadPosition, message_store, read_position_move
 from chat.sync import last_seqs
 from core.errors import DomainError
 from core.outages import dependency_failed
+from support.models import SupportRequest
 
 logger = logging.getLogger(__name__)
 
@@ -121,8 +123,11 @@ class ChatConsumer(LayerResilientConsumer):
             rate=settings.WS_MESSAGE_RATE, burst=settings.WS_MESSAGE_BURST
         )
         self.typing_bucket = TokenBucket(rate=TYPING_RATE, burst=TYPING_BURST)
-        # The last status this socket forwarded for each request (see _already_told).
-        self.request_statuses: dict[str, str] = {}
+        # The last state (status, expert) this socket forwarded for each request (_already_told).
+        self.request_states: dict[str, tuple[str, str | None]] = {}
+        # Held while joining a room or leaving one the user no longer takes part in, so a
+        # transfer announced in the middle of a join still takes the socket out of the room.
+        self.membership = asyncio.Lock()
         # Frames read but not yet acted on; bounded, so a flood cannot grow server memory.
         self.pending: asyncio.Queue[ClientFrame] = asyncio.Queue(maxsize=PENDING_FRAMES)
         self.background: list[asyncio.Task[None]] = []
@@ -274,6 +279,16 @@ class ChatConsumer(LayerResilientConsumer):
 
     async def join_request(self, frame: JoinRequest) -> None:
         user = self._signed_in()
+        async with self.membership:
+            request = await self._join(frame, user)
+        # Presence frames only report changes; a client entering a room also needs to know
+        # where the other participant stands right now.
+        other = request.expert_id if request.requester_id == user.pk else request.requester_id
+        current = await in_worker_thread(presence_frame_of)(user_id=other)
+        if current is not None:
+            await self.send_frame(current)
+
+    async def _join(self, frame: JoinRequest, user: User) -> SupportRequest:
         request_id = frame.request_id
         request = await in_worker_thread(active_request_for_participant)(
             request_id=request_id, user=user
@@ -290,12 +305,7 @@ class ChatConsumer(LayerResilientConsumer):
             await self.delivery.fill_locked(request_id, room, up_to_seq=db_last)
             joined = joined_frame(request_id=request_id, last_seq=room.last_seq, ref=frame.ref)
         await self.send_frame(joined)
-        # Presence frames only report changes; a client entering a room also needs to know
-        # where the other participant stands right now.
-        other = request.expert_id if request.requester_id == user.pk else request.requester_id
-        current = await in_worker_thread(presence_frame_of)(user_id=other)
-        if current is not None:
-            await self.send_frame(current)
+        return request
 
     async def leave_request(self, frame: LeaveRequest) -> None:
         self._joined_room(frame)
@@ -397,21 +407,42 @@ class ChatConsumer(LayerResilientConsumer):
 
     async def client_frame(self, event: FrameEvent) -> None:
         frame = event["frame"]
-        if frame["type"] == "request-updated" and self._already_told(frame["request"]):
+        if frame["type"] != "request-updated":
+            await self.send_frame(frame)
+            return
+        request = frame["request"]
+        if self._already_told(request):
             return
         await self.send_frame(frame)
+        if not self._takes_part(request):
+            # Transferred away from this expert: the room is no longer theirs to hear.
+            await self._leave_room(request["id"])
+
+    def _takes_part(self, request: RequestData) -> bool:
+        expert = request["expert"]
+        user_id = str(self._signed_in().pk)
+        return user_id == request["user"]["id"] or (expert is not None and user_id == expert["id"])
+
+    async def _leave_room(self, request_id: str) -> None:
+        async with self.membership:
+            if self.delivery.is_joined(request_id):
+                self.delivery.forget(request_id)
+                await self.channel_layer.group_discard(request_group(request_id), self.channel_name)
 
     async def socket_close(self, event: CloseEvent) -> None:
         """Another part of the system closes this socket (its account was deactivated, its user
         opened one socket too many)."""
         await self.close(code=event["code"])
 
-    def _already_told(self, request: Any) -> bool:
-        """A participant's socket hears of a status change twice, through its user group and
-        the room; statuses only move forward, so a repeat of the last one seen is the echo."""
-        if self.request_statuses.get(request["id"]) == request["status"]:
+    def _already_told(self, request: RequestData) -> bool:
+        """A participant's socket hears of a change twice, through its user group and the room.
+        Every change moves the status or the expert (a transfer moves only the expert), so a
+        repeat of the last state seen is the echo."""
+        expert = request["expert"]
+        state = (request["status"], expert["id"] if expert is not None else None)
+        if self.request_states.get(request["id"]) == state:
             return True
-        self.request_statuses[request["id"]] = request["status"]
+        self.request_states[request["id"]] = state
         return False
 
     async def send_frame(self, frame: ServerFrame) -> None:

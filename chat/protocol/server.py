@@ -174,7 +174,9 @@ class ReadFrame(TypedDict):
 
 
 class RequestUpdatedFrame(TypedDict):
-    """A request the user takes part in (or whose room the socket joined) changed status."""
+    """A request the user takes part in (or whose room the socket joined) changed status or
+    expert. The expert a transfer took it from gets it too, and from then on is out of its
+    room: its frames stop, and joining it again is refused."""
 
     type: Literal["request-updated"]
     request: RequestData

@@ -375,3 +375,51 @@ def _conversation(request: SupportRequest, lines: list[str]) -> None:
         )
     request.last_seq = len(lines)
     request.save(update_fields=["last_seq"])
+
+
+def test_an_expert_sends_a_request_back_to_the_queue_and_the_timeline_tells_it(
+    launch_servers, open_console
+):
+    (server,) = launch_servers(1)
+    printers = SkillFactory.create(name="printers")
+    customer = UserFactory.create(name="Ada Lovelace")
+    grace = ExpertFactory.create(name="Grace Hopper", profile__skills=[printers])
+    # Online, available, with the skill: matching gives her the request once it is requeued.
+    joan = ExpertFactory.create(name="Joan Clarke", profile__skills=[printers])
+    request = ActiveRequestFactory.create(
+        title="Printer on fire", skill=printers, requester=customer, expert=grace
+    )
+    _conversation(request, ["My printer is on fire.", "Let me look."])
+    ada, gracie, clarke = open_console(server), open_console(server), open_console(server)
+    clarke.sign_in(joan.email)
+    ada.sign_in(customer.email)
+    ada.page.get_by_role("button", name="Printer on fire").click()
+    expect(ada.page.locator("#chat-messages .message")).to_have_count(2)
+    gracie.sign_in(grace.email)
+    gracie.page.get_by_role("button", name="Printer on fire").click()
+    expect(gracie.page.get_by_label("Message")).to_be_visible()
+
+    gracie.page.get_by_role("button", name="Back to the queue").click()
+
+    # The request leaves Grace: out of her list, her chat closed to her.
+    expect(gracie.page.locator("#request-list .request")).to_have_count(0)
+    expect(gracie.page.get_by_label("Message")).to_be_hidden()
+    expect(gracie.page.locator("#chat-note")).to_have_text(
+        "This request is now with another expert."
+    )
+    # Matching gave it to Joan, who picks up the conversation; Ada sees her arrive.
+    expect(ada.person("Expert")).to_contain_text("Joan Clarke")
+    clarke.page.get_by_role("button", name="Printer on fire").click()
+    expect(clarke.page.locator("#chat-messages .message")).to_have_count(2)
+    clarke.page.get_by_label("Message").fill("I'll take it from here.")
+    clarke.page.get_by_label("Message").press("Enter")
+    expect(ada.chat_item("I'll take it from here.")).to_contain_text("Joan Clarke (expert)")
+
+    ada.page.locator("#chat-timeline summary").click()
+    entries = ada.page.locator("#chat-timeline-list li")
+    expect(entries).to_have_count(2)
+    expect(entries.nth(0)).to_contain_text("Back in the queue from Grace Hopper by Grace Hopper")
+    expect(entries.nth(1)).to_contain_text("Assigned to Joan Clarke automatically")
+    request.refresh_from_db()
+    assert (request.status, request.expert_id) == (RequestStatus.ACTIVE, joan.pk)
+    assert [c.errors for c in (ada, gracie, clarke)] == [[], [], []]

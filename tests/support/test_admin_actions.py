@@ -3,7 +3,7 @@
 import pytest
 from django.test import Client
 
-from support.models import RequestStatus
+from support.models import RequestEvent, RequestStatus
 from tests.factories import ActiveRequestFactory, MessageFactory, SupportRequestFactory
 
 pytestmark = pytest.mark.django_db
@@ -65,3 +65,21 @@ def test_close_action_closes_active_requests(staff_browser):
     assert active.status == RequestStatus.CLOSED
     assert active.closed_at is not None
     assert waiting.status == RequestStatus.REQUESTED
+
+
+def test_request_page_shows_its_timeline(staff_browser):
+    active = ActiveRequestFactory.create()
+    RequestEvent.objects.create(request=active, event="created", detail={"note": "first entry"})
+    response = staff_browser.get(f"{CHANGELIST}{active.pk}/change/")
+    assert response.status_code == 200
+    assert b"first entry" in response.content
+
+
+def test_requeue_action_sends_active_requests_back_to_the_queue(staff_browser):
+    waiting, active = SupportRequestFactory.create(), ActiveRequestFactory.create()
+    response = _act(staff_browser, "requeue_selected", waiting, active)
+    active.refresh_from_db()
+    assert (active.status, active.expert) == (RequestStatus.REQUESTED, None)
+    text = response.content.decode()
+    assert "1 request(s) sent back to the queue." in text
+    assert "Only an active request can be transferred." in text

@@ -62,7 +62,7 @@ export class SupportSocket extends EventTarget {
 
   leave(requestId) {
     if (this.#rooms.delete(requestId)) {
-      this.#send({ type: "leave-request", request_id: requestId });
+      this.#send({ type: "leave-request", request_id: requestId, ref: `leave:${requestId}` });
     }
   }
 
@@ -150,6 +150,9 @@ export class SupportSocket extends EventTarget {
       this.#rooms.set(message.request_id, message.seq);
       this.#pending.delete(message.client_id);
     } else if (frame.type === "error" && this.#isAboutPendingMessage(frame)) {
+      return;
+    } else if (frame.type === "error" && frame.ref === `leave:${frame.request_id}`) {
+      // Already out of the room: a transfer took this user out of it. Nothing to undo.
       return;
     } else if (frame.type === "error" && frame.ref === `join:${frame.request_id}`) {
       // The room cannot be joined (closed, or not ours): stop re-joining it on reconnect.

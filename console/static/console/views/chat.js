@@ -26,6 +26,21 @@ const HISTORY_PAGE = 50;
 // A typing hint not refreshed within this long is stale (its "stopped" may have been lost).
 const TYPING_STALE_MS = TYPING_REFRESH_MS * 2;
 const ROLE_NAMES = { USER: "customer", EXPERT: "expert", ADMIN: "staff" };
+// The timeline's entries (GET requests/{id}/timeline/) in words; `detail` depends on the event.
+const TIMELINE_EVENTS = {
+  created: () => "Opened",
+  assigned: (detail) => `Assigned to ${detail.expert?.name}`,
+  accepted: (detail) => `Accepted by ${detail.expert?.name}`,
+  transferred: (detail) => `Transferred from ${detail.from?.name} to ${detail.to?.name}`,
+  requeued: (detail) =>
+    detail.reason === "first_response_timeout"
+      ? `Back in the queue: no answer from ${detail.from?.name} in time`
+      : `Back in the queue from ${detail.from?.name}`,
+  closed: (detail) => (detail.reason === "inactivity" ? "Closed after inactivity" : "Closed"),
+  cancelled: () => "Cancelled",
+  reviewed: (detail) => `Rated ${detail.rating} out of 5`,
+};
+const TIMELINE_PAGE = 100;
 
 // What the console holds of one request's chat. Kept until sign-out, so switching between
 // requests shows each conversation as it was, and a joined room keeps receiving meanwhile.
@@ -110,6 +125,7 @@ export class ChatView {
     text.addEventListener("blur", () => this.#current?.typingSignal.stop());
     onSubmit($("review-form"), (form) => this.#review(form));
     $("chat-earlier").addEventListener("click", () => this.#loadEarlier().catch(showProblem));
+    $("chat-timeline").addEventListener("toggle", () => this.#loadTimeline().catch(showProblem));
   }
 
   get #me() {
@@ -124,6 +140,7 @@ export class ChatView {
       this.#conversations.set(request.id, conversation);
     }
     this.#current = conversation;
+    $("chat-timeline").open = false;
     this.#render();
     $("chat").hidden = false;
     $("chat-placeholder").hidden = true;
@@ -132,16 +149,19 @@ export class ChatView {
     if (!conversation.live) await this.#catchUp(conversation).catch(showProblem);
   }
 
-  // A request changed. The room is joined when the request becomes ACTIVE and left when it
-  // ends.
+  // A request changed. The room is joined when the request becomes ACTIVE with this user in
+  // it, and left when it ends or is transferred away from them.
   update(request) {
     const conversation = this.#conversations.get(request.id);
     if (!conversation) return;
-    const before = conversation.request.status;
+    const before = conversation.request;
     conversation.request = mergeRequest(conversation.request, request);
-    if (before !== request.status) {
+    if (before.status !== request.status || before.expert?.id !== request.expert?.id) {
       this.#follow(conversation);
-      if (conversation === this.#current) this.#announceStatus(request);
+      if (conversation === this.#current) {
+        this.#announceStatus(request);
+        this.#loadTimeline().catch(() => {}); // the entry for this change, if it is shown
+      }
     }
     if (conversation === this.#current) this.#renderRequest();
   }
@@ -208,7 +228,12 @@ export class ChatView {
 
   #announceStatus(request) {
     const requester = request.user.id === this.#me.id;
+    if (this.#me.role === "EXPERT" && !this.#takesPart(request)) {
+      announce("The request is no longer yours: it went to another expert or back to the queue.");
+      return;
+    }
     const text = {
+      REQUESTED: "The request is back in the queue, waiting for another expert.",
       ACTIVE: requester ? `${request.expert?.name} took your request.` : "The request is active.",
       CLOSED: `The request is closed.${requester ? " You can rate your expert below." : ""}`,
       CANCELLED: "The request was cancelled.",
@@ -330,6 +355,23 @@ export class ChatView {
     this.changed(await this.api.post(`requests/${request.id}/${action}/`));
   }
 
+  async #loadTimeline() {
+    const request = this.#current?.request;
+    if (!request || !$("chat-timeline").open) return;
+    const page = await this.api.get(`requests/${request.id}/timeline/`, {
+      page_size: TIMELINE_PAGE,
+    });
+    if (this.#current?.request.id !== request.id) return; // another request was opened meanwhile
+    $("chat-timeline-list").replaceChildren(
+      ...page.results.map((entry) => {
+        const text = TIMELINE_EVENTS[entry.event]?.(entry.detail) ?? entry.event;
+        const by = entry.actor ? ` by ${entry.actor.name}` : " automatically";
+        const time = h("time", { datetime: entry.at }, when(entry.at));
+        return h("li", { dataset: { event: entry.event } }, time, " ", text, by);
+      }),
+    );
+  }
+
   async #review(form) {
     const request = this.#current.request;
     const data = new FormData(form);
@@ -374,6 +416,10 @@ export class ChatView {
     if (request.status === "ACTIVE" && (takesPart || role === "ADMIN")) {
       actions.push(actionButton("Close request", () => this.#act("close")));
     }
+    if (request.status === "ACTIVE" && (request.expert?.id === this.#me.id || role === "ADMIN")) {
+      // POST transfer/ without an expert: matching looks for someone else.
+      actions.push(actionButton("Back to the queue", () => this.#act("transfer")));
+    }
     $("chat-actions").replaceChildren(...actions);
 
     const reviewed = this.#reviews.has(request.id);
@@ -388,7 +434,9 @@ export class ChatView {
       case "REQUESTED":
         return "Waiting for an expert. The chat opens as soon as one takes the request.";
       case "ACTIVE":
-        return takesPart ? "" : "Staff read along; only the customer and the expert write here.";
+        if (takesPart) return "";
+        if (this.#me.role === "EXPERT") return "This request is now with another expert.";
+        return "Staff read along; only the customer and the expert write here.";
       case "CANCELLED":
         return "This request was cancelled.";
       default: {
