@@ -14,3 +14,8 @@ class ChatConfig(AppConfig):
 
         subscribe(RequestChanged, notify_request_changed)
         subscribe(UserDeactivated, close_sockets_of_deactivated_user)
+
+        from chat.timeouts import check_interval, timeouts_backlog, timeouts_job
+        from core import worker
+
+        worker.register("timeouts", timeouts_job, every=check_interval(), backlog=timeouts_backlog)

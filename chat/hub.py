@@ -4,30 +4,25 @@ from typing import Any
 
 from chat.presence import PresenceKeeper
 from chat.sync import RoomSync
-from chat.timeouts import RequestTimeouts
 
 
 class ProcessHub:
     """The per-process side of the real-time layer, given to every socket's consumer: presence
-    (the process's sockets, its heartbeat and the sweep of dead processes), the catch-up of
-    quiet rooms, and the timeouts of active requests. Each runs its background task in the
-    event loop that serves the application. Everything that must be shared between processes
-    lives in PostgreSQL and Redis, not here."""
+    (the process's sockets, its heartbeat and the sweep of dead processes) and the catch-up of
+    quiet rooms. Each runs its background task in the event loop that serves the application.
+    Everything that must be shared between processes lives in PostgreSQL and Redis, not here."""
 
     def __init__(self) -> None:
         self.presence = PresenceKeeper()
         self.room_sync = RoomSync()
-        self.timeouts = RequestTimeouts()
 
     def serving(self, application: Any) -> Any:
-        """`application`, starting the process's heartbeat and timeouts with its first request
-        or socket: every server process heart-beats, sweeps and applies the timeouts, whether
-        it holds sockets or not."""
+        """`application`, starting the process's heartbeat with its first request or socket:
+        every server process heart-beats and sweeps, whether it holds sockets or not."""
 
         async def app(scope: Any, receive: Any, send: Any) -> None:
             if scope["type"] in ("http", "websocket"):
                 self.presence.start()
-                self.timeouts.start()
             await application(scope, receive, send)
 
         return app
@@ -35,4 +30,3 @@ class ProcessHub:
     async def stopped(self) -> None:
         """Stop the background tasks and wait for them to end."""
         await self.presence.stopped()
-        await self.timeouts.stopped()

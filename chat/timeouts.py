@@ -6,14 +6,13 @@
   if there is none -> the request is closed.
 
 They live in chat because what they watch is the conversation. `requests_time_out` is a plain
-sync job: every server process runs it periodically (`RequestTimeouts`, started by the
-ProcessHub) and `manage.py apply_timeouts` runs it once. Any number of processes may run it at
-once: each request is claimed with `SELECT ... FOR UPDATE SKIP LOCKED`, one per transaction, and
-its condition checked again under that lock, so each timeout acts once, and never on a request
-that changed meanwhile (an expert who just wrote, a close, a transfer).
+sync job: the worker (core.worker) runs it periodically, in every server process or in
+`manage.py run_worker`, and `manage.py apply_timeouts` runs it once. Any number of processes
+may run it at once: each request is claimed with `SELECT ... FOR UPDATE SKIP LOCKED`, one per
+transaction, and its condition checked again under that lock, so each timeout acts once, and
+never on a request that changed meanwhile (an expert who just wrote, a close, a transfer).
 """
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,10 +24,7 @@ from django.db import transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from chat.async_db import in_worker_thread
 from chat.models import Message
-from chat.tasks import LoopTask
-from core.outages import DATABASE, dependency_failed
 from support.models import RequestStatus, SupportRequest
 from support.services import request_close_idle, request_requeue
 
@@ -120,38 +116,33 @@ def check_interval() -> float:
     return min(max(min(timeouts) / 4, CHECK_INTERVAL_MIN), CHECK_INTERVAL_MAX)
 
 
-class RequestTimeouts:
-    """The periodic run of `requests_time_out` in a server process, in the ORM thread pool. It
-    runs in every process; the claims keep them from acting twice on one request."""
+def timeouts_job() -> int:
+    """The worker's job (core.worker): apply the timeouts that are switched on; how many
+    requests it acted on."""
+    if not (settings.FIRST_RESPONSE_TIMEOUT or settings.INACTIVITY_CLOSE_AFTER):
+        return 0
+    timed_out = requests_time_out()
+    if timed_out.requeued or timed_out.closed:
+        logger.info(
+            "timeouts: %d request(s) back in the queue (no first response), %d closed (inactive)",
+            len(timed_out.requeued),
+            len(timed_out.closed),
+        )
+    return len(timed_out.requeued) + len(timed_out.closed)
 
-    def __init__(self) -> None:
-        self._task = LoopTask("request-timeouts", self._run_forever)
 
-    def start(self) -> None:
-        if settings.FIRST_RESPONSE_TIMEOUT or settings.INACTIVITY_CLOSE_AFTER:
-            self._task.ensure_running()
-
-    async def stopped(self) -> None:
-        await self._task.stopped()
-
-    async def _run_forever(self) -> None:
-        while True:
-            await asyncio.sleep(check_interval())
-            try:
-                await self.run_once()
-            except Exception as exc:
-                # The database may be briefly unreachable; the next run tries again.
-                if dependency_failed(exc) is None:
-                    logger.exception("request timeouts failed")
-
-    async def run_once(self) -> TimedOut:
-        timed_out = await in_worker_thread(requests_time_out)()
-        DATABASE.answered()
-        if timed_out.requeued or timed_out.closed:
-            logger.info(
-                "timeouts: %d request(s) back in the queue (no first response), %d closed "
-                "(inactive)",
-                len(timed_out.requeued),
-                len(timed_out.closed),
-            )
-        return timed_out
+def timeouts_backlog() -> float | None:
+    """Seconds the longest-overdue request has waited for its timeout (None: none is due)."""
+    now = timezone.now()
+    overdue: list[float] = []
+    for seconds, due in (
+        (settings.FIRST_RESPONSE_TIMEOUT, unanswered_since),
+        (settings.INACTIVITY_CLOSE_AFTER, idle_since),
+    ):
+        if seconds:
+            cutoff = now - timedelta(seconds=seconds)
+            oldest = due(cutoff).order_by("accepted_at").values_list("accepted_at", flat=True)
+            accepted_at = oldest.first()
+            if accepted_at is not None:
+                overdue.append((cutoff - accepted_at).total_seconds())
+    return max(overdue, default=None)

@@ -9,8 +9,8 @@ from chat.timeouts import requests_time_out
 class Command(BaseCommand):
     help = (
         "Apply FIRST_RESPONSE_TIMEOUT and INACTIVITY_CLOSE_AFTER once to the requests due now. "
-        "Server processes do this on their own every few seconds; this is for running it by "
-        "hand or from a scheduler. Safe to run alongside them."
+        "The worker does this on its own every few seconds; this is for running it by "
+        "hand or from a scheduler. Safe to run alongside it."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
