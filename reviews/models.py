@@ -24,7 +24,11 @@ class Review(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["expert", "-created_at"], name="review_expert_newest")]
+        indexes = [
+            models.Index(fields=["expert", "-created_at"], name="review_expert_newest"),
+            # Django admin's list of every review, newest first.
+            models.Index(fields=["-created_at", "-id"], name="review_newest"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(rating__gte=RATING_MIN, rating__lte=RATING_MAX),

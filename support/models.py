@@ -87,6 +87,8 @@ class SupportRequest(models.Model):
     class Meta:
         ordering = ["-created_at"]
         indexes = [
+            # The staff list, newest first (with id as the tie-break the API orders by).
+            models.Index(fields=["-created_at", "-id"], name="request_newest"),
             models.Index(fields=["status", "created_at"], name="request_status_created"),
             models.Index(fields=["expert", "status"], name="request_expert_status"),
             models.Index(fields=["requester", "created_at"], name="request_requester_created"),

@@ -9,6 +9,9 @@ from django.db import migrations, models
 def timelines_from_timestamps(apps, schema_editor):
     # Requests older than the timeline get the entries their timestamps tell (who acted is not
     # known: no actor, and `backfilled` says so), so no timeline starts empty.
+    if schema_editor.connection.vendor == "postgresql":
+        _timelines_in_sql(apps, schema_editor)
+        return
     requests = apps.get_model("support", "SupportRequest").objects
     RequestEvent = apps.get_model("support", "RequestEvent")
     ended = {"CLOSED": "closed", "CANCELLED": "cancelled"}
@@ -46,6 +49,31 @@ def timelines_from_timestamps(apps, schema_editor):
             RequestEvent.objects.bulk_create(batch)
             batch = []
     RequestEvent.objects.bulk_create(batch)
+
+
+def _timelines_in_sql(apps, schema_editor):
+    # The same entries, set-based: three statements instead of a loop over every request
+    # (500,000 requests take seconds this way, minutes through the ORM).
+    events = apps.get_model("support", "RequestEvent")._meta.db_table
+    requests = apps.get_model("support", "SupportRequest")._meta.db_table
+    users = apps.get_model(settings.AUTH_USER_MODEL)._meta.db_table
+    insert = f"INSERT INTO {events} (request_id, at, event, actor_id, detail) "
+    backfilled = """'{"backfilled": true}'::jsonb"""
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute(
+            f"{insert} SELECT id, created_at, 'created', requester_id, {backfilled} FROM {requests}"
+        )
+        cursor.execute(
+            f"{insert} SELECT r.id, r.accepted_at, 'assigned', NULL, jsonb_build_object("
+            "'expert', jsonb_build_object('id', u.id::text, 'name', u.name), 'backfilled', true) "
+            f"FROM {requests} r JOIN {users} u ON u.id = r.expert_id "
+            "WHERE r.accepted_at IS NOT NULL"
+        )
+        cursor.execute(
+            f"{insert} SELECT id, closed_at, CASE status WHEN 'CLOSED' THEN 'closed' "
+            f"ELSE 'cancelled' END, NULL, {backfilled} FROM {requests} "
+            "WHERE status IN ('CLOSED', 'CANCELLED') AND closed_at IS NOT NULL"
+        )
 
 
 class Migration(migrations.Migration):
