@@ -16,7 +16,12 @@ from typing import Annotated, Any, Literal, NotRequired, TypedDict, TypeVar, cas
 from rest_framework.fields import DateTimeField
 
 from accounts.models import Role
-from chat.models import CLIENT_ID_MAX_CHARS, MESSAGE_MAX_CHARS
+from chat.models import (
+    ATTACHMENT_NAME_MAX_CHARS,
+    CLIENT_ID_MAX_CHARS,
+    MESSAGE_ATTACHMENTS_MAX,
+    MESSAGE_MAX_CHARS,
+)
 from chat.protocol.constraints import Timestamp, Uuid, described_values, json_schema
 from core.errors import DomainError
 from support.models import RequestStatus
@@ -81,6 +86,31 @@ class SenderData(TypedDict):
     role: Annotated[str, json_schema(enum=Role.values)]
 
 
+class AttachmentData(TypedDict):
+    """A file attached to a message: the same object as the REST API's attachment."""
+
+    id: Uuid
+    name: Annotated[
+        str,
+        json_schema(
+            minLength=1,
+            maxLength=ATTACHMENT_NAME_MAX_CHARS,
+            description="The uploader's file name, cleaned up, for display.",
+        ),
+    ]
+    size: Annotated[int, json_schema(minimum=1, description="Bytes.")]
+    content_type: Annotated[
+        str, json_schema(description="The MIME type, detected from the file's bytes.")
+    ]
+    url: Annotated[
+        str,
+        json_schema(
+            description="Path of the download (participants and staff, with the same bearer "
+            "token as the REST API)."
+        ),
+    ]
+
+
 class MessageData(TypedDict):
     """A stored chat message: the same object as the REST API's message."""
 
@@ -88,9 +118,18 @@ class MessageData(TypedDict):
     request_id: Uuid
     seq: Annotated[int, json_schema(minimum=1)]
     sender: SenderData
-    content: Annotated[str, json_schema(maxLength=MESSAGE_MAX_CHARS)]
+    content: Annotated[
+        str,
+        json_schema(
+            maxLength=MESSAGE_MAX_CHARS, description="Empty only when attachments carry it."
+        ),
+    ]
     client_id: Annotated[str, json_schema(maxLength=CLIENT_ID_MAX_CHARS)] | None
     created_at: Timestamp
+    attachments: Annotated[
+        list[AttachmentData],
+        json_schema(maxItems=MESSAGE_ATTACHMENTS_MAX, description="Empty when there are none."),
+    ]
 
 
 class PersonData(TypedDict):
