@@ -133,6 +133,7 @@ class MessageCreateSerializer(serializers.Serializer):
                 raise serializers.ValidationError({"content": [content.error_messages["required"]]})
             if not attrs["content"]:
                 raise serializers.ValidationError({"content": [content.error_messages["blank"]]})
+        attrs.setdefault("content", "")
         return attrs
 
 
