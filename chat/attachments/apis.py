@@ -71,7 +71,7 @@ class AttachmentDownloadApi(APIView):
 
     @extend_schema(
         responses={
-            (200, "application/octet-stream"): OpenApiResponse(
+            (200, "*/*"): OpenApiResponse(
                 OpenApiTypes.BINARY,
                 description="The file, as an attachment (Content-Disposition) of its detected "
                 "type, with X-Content-Type-Options: nosniff.",

@@ -52,8 +52,9 @@ ERROR_MEANINGS: dict[ErrorCode, str] = {
     "not_joined": "the frame is about a request the socket has not joined: join it first.",
     "invalid_payload": "not JSON (a NaN or infinite number included), nested too deeply, not an "
     "object, a binary frame, a missing or malformed field (a string with a NUL character or an "
-    "unpaired surrogate included), content blank or too long, an `authenticate` token that is "
-    "not valid. Nothing was stored.",
+    "unpaired surrogate included), content blank (without attachments) or too long, "
+    "`attachment_ids` that may not be attached (unknown, someone else's, another request's, "
+    "already attached), an `authenticate` token that is not valid. Nothing was stored.",
     "rate_limited": "too many messages a second on this socket, or too many frames waiting on "
     "a server that is behind. Nothing was stored: slow down and resend (same `client_id`).",
     "unknown_type": "`type` names no client frame.",
