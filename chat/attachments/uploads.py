@@ -10,8 +10,9 @@ otherwise.
 
 What comes before the view bounds memory too: under ASGI, Django spools the body into a
 SpooledTemporaryFile that moves to disk past FILE_UPLOAD_MAX_MEMORY_SIZE, and daphne (twisted)
-buffers a body over 100 KB in a temporary file. Neither limits the body's size: that is the
-proxy's job (client_max_body_size in deploy/nginx.conf).
+buffers a body over 100 KB in a temporary file. A declared Content-Length over the limit is
+refused before Django reads the body at all (config.body_limits); keeping a huge body off the
+server altogether is the proxy's job (client_max_body_size in deploy/nginx.conf).
 """
 
 from typing import Any
