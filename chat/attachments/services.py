@@ -1,5 +1,6 @@
 """Uploading attachments, claiming them for a message, and deleting uploads never claimed."""
 
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import timedelta
@@ -64,6 +65,9 @@ def attachment_upload(*, request_id: UUID | str, uploader: User, file: UploadedF
         file.seek(0)
         stored_as = attachment_storage().save(attachment.storage_key, file)
     except BaseException:
+        # Whatever part of the file the storage kept goes too, then the row.
+        with contextlib.suppress(Exception):
+            attachment_storage().delete(attachment.storage_key)
         with transaction.atomic():
             Attachment.objects.filter(pk=attachment.pk).delete()
         raise
