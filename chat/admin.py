@@ -1,6 +1,11 @@
-from django.contrib import admin
+from typing import Any
 
-from chat.models import Message
+from django.contrib import admin
+from django.http import HttpRequest
+from django.utils.html import format_html, format_html_join
+
+from chat.models import Attachment, Message
+from chat.serializers import attachment_url
 from support.admin import ReadOnlyInline, SupportRequestAdmin
 from support.models import SupportRequest
 
@@ -9,8 +14,92 @@ class MessageInline(ReadOnlyInline):
     """The conversation, read-only: stored messages are the record of what was said."""
 
     model = Message
-    fields = readonly_fields = ("seq", "sender", "content", "client_id", "created_at")
+    fields = readonly_fields = ("seq", "sender", "content", "client_id", "created_at", "files")
     ordering = ["seq"]
+
+    def get_queryset(self, request: HttpRequest) -> Any:
+        return (
+            super().get_queryset(request).select_related("sender").prefetch_related("attachments")
+        )
+
+    @admin.display(description="attachments")
+    def files(self, message: Message) -> str:
+        return format_html_join(
+            ", ", "{}", ((download_link(a),) for a in message.attachment_list())
+        )
+
+
+def download_link(attachment: Attachment) -> str:
+    """The access-checked download (staff may download any attachment, signed in here), never
+    a storage URL: files have no public address."""
+    return format_html('<a href="{}">{}</a>', attachment_url(attachment), attachment.name)
+
+
+class ReadOnlyAttachments:
+    """Attachments are what was sent: shown, never edited by hand."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class AttachmentInline(ReadOnlyAttachments, admin.TabularInline):
+    model = Attachment
+    fields = readonly_fields = (
+        "download",
+        "content_type",
+        "size",
+        "uploader",
+        "message",
+        "created_at",
+    )
+    ordering = ["created_at"]
+    extra = 0
+    can_delete = False
+
+    @admin.display(description="file")
+    def download(self, attachment: Attachment) -> str:
+        return download_link(attachment)
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ReadOnlyAttachments, admin.ModelAdmin):
+    """Every upload, attached or not. Read-only, and never deleted here: unattached uploads
+    are deleted, rows and files, by `delete_stale_attachments` after a day."""
+
+    list_display = (
+        "download",
+        "content_type",
+        "size",
+        "uploader",
+        "request",
+        "message",
+        "created_at",
+    )
+    list_filter = ("content_type", ("message", admin.EmptyFieldListFilter), "created_at")
+    search_fields = ("name", "uploader__email", "request__title")
+    list_select_related = ("uploader", "request", "message")
+    fields = readonly_fields = (
+        "download",
+        "name",
+        "content_type",
+        "size",
+        "uploader",
+        "request",
+        "message",
+        "storage_key",
+        "created_at",
+    )
+    date_hierarchy = "created_at"
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="file")
+    def download(self, attachment: Attachment) -> str:
+        return download_link(attachment)
 
 
 # The request admin of support, with the conversation inline: support knows nothing of chat.
@@ -19,4 +108,4 @@ admin.site.unregister(SupportRequest)
 
 @admin.register(SupportRequest)
 class SupportRequestWithMessagesAdmin(SupportRequestAdmin):
-    inlines = (*SupportRequestAdmin.inlines, MessageInline)
+    inlines = (*SupportRequestAdmin.inlines, MessageInline, AttachmentInline)

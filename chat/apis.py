@@ -56,7 +56,9 @@ class RequestMessagesApi(APIView):
     )
     def post(self, request: Request, request_id: UUID) -> Response:
         """Post a message (participants only). A repeated client_id answers 200 with the
-        original message and stores nothing."""
+        original message and stores nothing. `attachment_ids` attaches uploads of the caller
+        into this request (at most 5, each once, none already carried by a message: 400
+        otherwise, and nothing is stored); `content` may then be empty."""
         data = valid_data(MessageCreateSerializer, request.data)
         message, created = message_post(
             request_id=request_id, sender=signed_in_user(request), **data

@@ -19,3 +19,8 @@ class ChatConfig(AppConfig):
         from core import worker
 
         worker.register("timeouts", timeouts_job, every=check_interval(), backlog=timeouts_backlog)
+
+        from chat.attachments.services import attachments_delete_stale
+
+        # Uploads no message claimed within a day: looked for hourly (and at start-up).
+        worker.register("attachment_cleanup", attachments_delete_stale, every=3600)

@@ -8,6 +8,9 @@ from django.utils import timezone
 # The longest message, in characters after trimming (SPEC: 1-4000), and the longest client_id.
 MESSAGE_MAX_CHARS = 4000
 CLIENT_ID_MAX_CHARS = 64
+# The most attachments one message may carry, and the longest display name of one.
+MESSAGE_ATTACHMENTS_MAX = 5
+ATTACHMENT_NAME_MAX_CHARS = 255
 
 
 class Message(models.Model):
@@ -37,8 +40,64 @@ class Message(models.Model):
             models.CheckConstraint(condition=Q(seq__gte=1), name="message_seq_positive"),
         ]
 
+    # The attachments of a message just stored, set by the service that stored it, so that
+    # building its frame costs no query (lists prefetch them instead).
+    _stored_attachments: "list[Attachment] | None" = None
+
     def __str__(self) -> str:
         return f"#{self.seq} in {self.request_id}"
+
+    def attachment_list(self) -> "list[Attachment]":
+        """Its attachments in upload order: as stored, or from prefetch_related("attachments")."""
+        if self._stored_attachments is not None:
+            return self._stored_attachments
+        return list(self.attachments.all())
+
+    def set_stored_attachments(self, attachments: "list[Attachment]") -> None:
+        self._stored_attachments = attachments
+
+
+class Attachment(models.Model):
+    """A file uploaded into a request's chat. Unattached until a message of its uploader
+    claims it (chat.services); uploads never claimed are deleted after a day."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    request = models.ForeignKey(
+        "support.SupportRequest", on_delete=models.CASCADE, related_name="attachments"
+    )
+    uploader = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="attachments"
+    )
+    message = models.ForeignKey(
+        Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
+    )
+    # Where the bytes are in the attachments storage: a key the server made up
+    # (attachments/<request>/<uuid>.<ext>), never anything the client sent.
+    storage_key = models.CharField(max_length=255, unique=True)
+    # The client's file name, cleaned up, for display and for the download's file name.
+    name = models.CharField(max_length=ATTACHMENT_NAME_MAX_CHARS)
+    size = models.PositiveBigIntegerField()
+    # Detected from the bytes, never taken from the client.
+    content_type = models.CharField(max_length=100)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            # The clean-up's scan: old uploads that no message claimed.
+            models.Index(
+                fields=["created_at"],
+                condition=Q(message__isnull=True),
+                name="attachment_unattached_created",
+            ),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(size__gte=1), name="attachment_size_positive"),
+            models.CheckConstraint(condition=~Q(name=""), name="attachment_name_not_empty"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.content_type}, {self.size} bytes)"
 
 
 class ServerProcess(models.Model):

@@ -44,7 +44,7 @@ def messages_in_range(
     messages = Message.objects.filter(request_id=request_id, seq__gt=after_seq)
     if up_to_seq is not None:
         messages = messages.filter(seq__lte=up_to_seq)
-    messages = messages.select_related("sender").order_by("seq")
+    messages = messages.select_related("sender").prefetch_related("attachments").order_by("seq")
     return list(messages[:limit] if limit is not None else messages)
 
 
@@ -69,7 +69,11 @@ def message_history(
     `has_more` says newer ones follow. With `before`: the last `limit` messages before it (and
     after `after`, if given), still ascending; `has_more` says older ones precede them.
     """
-    messages = Message.objects.filter(request_id=request_id).select_related("sender")
+    messages = (
+        Message.objects.filter(request_id=request_id)
+        .select_related("sender")
+        .prefetch_related("attachments")
+    )
     if after is not None:
         messages = messages.filter(seq__gt=after)
     if before is None:

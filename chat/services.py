@@ -1,6 +1,7 @@
 """Writing chat messages. The REST API and the WebSocket consumer both post through here."""
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -10,9 +11,10 @@ from django.db.models.functions import Least
 from django.utils import timezone
 
 from accounts.models import User
+from chat.attachments.services import attachments_claim
 from chat.events import MessageStored
 from chat.groups import broadcast, message_event, read_event, request_group
-from chat.models import MESSAGE_MAX_CHARS, Message
+from chat.models import MESSAGE_ATTACHMENTS_MAX, MESSAGE_MAX_CHARS, Message
 from chat.protocol.server import ReadFrame, read_frame
 from chat.selectors import request_for_participant
 from chat.serializers import message_data
@@ -51,15 +53,26 @@ _STORE_SQL_POSTGRES = (
 
 
 def message_post(
-    *, request_id: UUID | str, sender: User, content: str, client_id: str | None = None
+    *,
+    request_id: UUID | str,
+    sender: User,
+    content: str,
+    client_id: str | None = None,
+    attachment_ids: Sequence[UUID] = (),
 ) -> tuple[Message, bool]:
     """Store a message and broadcast it to the request's room after commit.
 
     Returns (message, created). With a `client_id` already used by this sender in this request,
     nothing is stored or broadcast and the original message is returned with created=False.
+    `attachment_ids` are uploads of the sender into this request that the message carries
+    (chat.attachments.services.attachments_claim).
     """
     message, created = message_store(
-        request_id=request_id, sender=sender, content=content, client_id=client_id
+        request_id=request_id,
+        sender=sender,
+        content=content,
+        client_id=client_id,
+        attachment_ids=attachment_ids,
     )
     if created:
         event = message_event(message_data(message))
@@ -68,13 +81,19 @@ def message_post(
 
 
 def message_store(
-    *, request_id: UUID | str, sender: User, content: str, client_id: str | None = None
+    *,
+    request_id: UUID | str,
+    sender: User,
+    content: str,
+    client_id: str | None = None,
+    attachment_ids: Sequence[UUID] = (),
 ) -> tuple[Message, bool]:
     """`message_post` without the broadcast, for a caller that broadcasts itself once this has
     returned (the WebSocket consumer, from its event loop). Committed when it returns, unless
     the caller holds a transaction open."""
     content = content.strip()
-    if not content or len(content) > MESSAGE_MAX_CHARS:
+    _check_attachment_ids(attachment_ids)
+    if len(content) > MESSAGE_MAX_CHARS or not (content or attachment_ids):
         raise InvalidInput(f"Content must be 1-{MESSAGE_MAX_CHARS} characters.")
     message = Message(
         request_id=request_id,
@@ -84,9 +103,16 @@ def message_store(
         created_at=timezone.now(),
     )
     try:
-        with _one_transaction():
+        with _one_transaction(with_attachments=bool(attachment_ids)):
             stored = _insert_with_next_seq(message)
             if stored:
+                # Refused (InvalidInput) unless every one can be claimed: the message, and its
+                # seq, roll back with them.
+                message.set_stored_attachments(
+                    attachments_claim(message=message, attachment_ids=attachment_ids)
+                    if attachment_ids
+                    else []
+                )
                 publish(MessageStored(message=message))
     except IntegrityError:
         # A send with the same client_id was stored first (a retry, or a concurrent duplicate):
@@ -108,17 +134,28 @@ def message_store(
     raise NotActive("The request is not active.")
 
 
-def _one_transaction():
+def _one_transaction(*, with_attachments: bool):
     """On PostgreSQL, outside any transaction, the store is one statement and so already atomic:
-    wrapping it in BEGIN/COMMIT would only add two round trips to the hottest path. Unless
-    something records the message in the same transaction (a webhook outbox)."""
+    wrapping it in BEGIN/COMMIT would only add two round trips to the hottest path. Unless a
+    second statement must commit or roll back with it: claiming attachments, or something that
+    records the message in the same transaction (a webhook outbox, an offline email)."""
     if (
-        connection.vendor == "postgresql"
-        and not connection.in_atomic_block
-        and not recorded_in_transaction(MessageStored)
+        with_attachments
+        or connection.vendor != "postgresql"
+        or connection.in_atomic_block
+        or recorded_in_transaction(MessageStored)
     ):
-        return contextlib.nullcontext()
-    return transaction.atomic()
+        return transaction.atomic()
+    return contextlib.nullcontext()
+
+
+def _check_attachment_ids(attachment_ids: Sequence[UUID]) -> None:
+    if len(attachment_ids) > MESSAGE_ATTACHMENTS_MAX:
+        raise InvalidInput(
+            fields={"attachment_ids": [f"At most {MESSAGE_ATTACHMENTS_MAX} attachments."]}
+        )
+    if len(set(attachment_ids)) != len(attachment_ids):
+        raise InvalidInput(fields={"attachment_ids": ["An attachment may be listed only once."]})
 
 
 def _insert_with_next_seq(message: Message) -> bool:
@@ -164,6 +201,7 @@ def _insert_with_next_seq(message: Message) -> bool:
 def _find_by_client_id(request_id: UUID | str, sender: User, client_id: str) -> Message | None:
     return (
         Message.objects.select_related("sender")
+        .prefetch_related("attachments")
         .filter(request_id=UUID(str(request_id)), sender=sender, client_id=client_id)
         .first()
     )

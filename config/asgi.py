@@ -16,6 +16,7 @@ from django.conf import settings  # noqa: E402
 from chat.hub import ProcessHub  # noqa: E402
 from chat.middleware import JWTAuthMiddleware, OriginValidatorMiddleware  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
+from config.body_limits import refuse_oversized_uploads  # noqa: E402
 from core import worker  # noqa: E402
 
 # One per process: every socket this process serves shares its presence heartbeat and room sync.
@@ -31,7 +32,7 @@ application = worker.serving(
     hub.serving(
         ProtocolTypeRouter(
             {
-                "http": django_asgi_app,
+                "http": refuse_oversized_uploads(django_asgi_app),
                 # Origin first (cheap, no database), then the token, then the consumer.
                 "websocket": OriginValidatorMiddleware(
                     JWTAuthMiddleware(URLRouter(websocket_urlpatterns(hub=hub)))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import environ
+import filetype
 from django.core.exceptions import ImproperlyConfigured
 
 from config.schema_components import FIELD_ERRORS_COMPONENT
@@ -353,6 +354,43 @@ FIRST_RESPONSE_TIMEOUT = env_number("FIRST_RESPONSE_TIMEOUT", default=0)
 # Seconds an ACTIVE request may go without a message (counted from its last one, or from its
 # assignment if it has none) before it is closed. 0 = never.
 INACTIVITY_CLOSE_AFTER = env_number("INACTIVITY_CLOSE_AFTER", default=0)
+
+# --- Attachments -------------------------------------------------------------------------------
+# The largest file one upload may carry (bytes); larger ones are refused with 413.
+ATTACHMENT_MAX_BYTES = env_number("ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024, minimum=1)
+# The types an upload may be, as detected from its bytes (MIME types, comma-separated).
+_DEFAULT_ATTACHMENT_TYPES = "image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain"
+ATTACHMENT_TYPES = [
+    kind.strip().lower()
+    for kind in env.str("ATTACHMENT_TYPES", default=_DEFAULT_ATTACHMENT_TYPES).split(",")
+    if kind.strip()
+]
+_detectable = {kind.mime for kind in filetype.types} | {"text/plain"}
+if _unknown := sorted(set(ATTACHMENT_TYPES) - _detectable):
+    raise ImproperlyConfigured(
+        f"ATTACHMENT_TYPES names types that cannot be detected from a file's bytes: {_unknown}."
+    )
+# Where uploaded files live: the filesystem under MEDIA_ROOT unless ATTACHMENT_STORAGE names
+# another Django storage backend (e.g. storages.backends.s3.S3Storage), configured by the JSON
+# object ATTACHMENT_STORAGE_OPTIONS (docs/requests.md, "Storage"). Nothing is served from
+# MEDIA_ROOT: files are only ever downloaded through the access-checked API.
+MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+try:
+    _attachment_storage_options = env.json("ATTACHMENT_STORAGE_OPTIONS", default={})
+except ValueError:
+    _attachment_storage_options = None
+if not isinstance(_attachment_storage_options, dict):
+    raise ImproperlyConfigured("ATTACHMENT_STORAGE_OPTIONS must be a JSON object.")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "attachments": {
+        "BACKEND": env.str(
+            "ATTACHMENT_STORAGE", default="django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": _attachment_storage_options,
+    },
+}
 
 # --- Internationalization, static files ---------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -61,6 +61,20 @@ class Throttled(DomainError):
         self.retry_after = retry_after
 
 
+class TooLarge(DomainError):
+    """The input is over a size limit (an upload over ATTACHMENT_MAX_BYTES)."""
+
+    code = "payload_too_large"
+    http_status = 413
+
+
+class UnsupportedType(DomainError):
+    """The input is of a kind that is not accepted (an upload of a type not allowed)."""
+
+    code = "unsupported_media_type"
+    http_status = 415
+
+
 class NotAllowed(DomainError):
     """The caller is known and may see the object, but their role may not do this."""
 

@@ -46,6 +46,12 @@ def _fresh_cache(settings):
     settings.CACHES = {"default": cache}
 
 
+@pytest.fixture(autouse=True)
+def _media_root(settings, tmp_path):
+    """Uploads go to a directory of the test's own, never the repository's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()

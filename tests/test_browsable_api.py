@@ -6,11 +6,13 @@ import re
 from collections.abc import Iterator
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.views import APIView
 
 from accounts.models import User
+from chat.attachments.services import attachment_upload
 from integrations.models import WebhookEndpoint
 from tests.factories import (
     ActiveRequestFactory,
@@ -19,11 +21,14 @@ from tests.factories import (
     ReviewFactory,
     UserFactory,
 )
+from tests.helpers.attachments import PNG
 
 pytestmark = pytest.mark.django_db
 
 # Machine-readable documents to download, not pages.
 DOCUMENTS = {"api/schema/", "api/asyncapi.json", "api/asyncapi.yaml"}
+# Files to download for those who may (a page for the others).
+FILES = {"api/attachments/<uuid:attachment_id>/download/"}
 
 
 def api_routes(patterns: list[URLPattern | URLResolver], prefix: str = "") -> Iterator[str]:
@@ -43,7 +48,13 @@ def world() -> dict[str, User | str]:
     request = ActiveRequestFactory.create()
     assert request.expert is not None
     ReviewFactory.create(expert=request.expert)
+    attachment = attachment_upload(
+        request_id=request.pk,
+        uploader=request.requester,
+        file=SimpleUploadedFile("shot.png", PNG),
+    )
     return {
+        "attachment_id": str(attachment.pk),
         "customer": request.requester,
         "expert": request.expert,
         "staff": AdminFactory.create(),
@@ -77,7 +88,9 @@ def test_every_endpoint_renders_for_every_role_without_a_server_error(world, rol
         response = client.get(path, HTTP_ACCEPT="text/html")
 
         assert response.status_code < 500, (role, path, response.status_code)
-        if route not in DOCUMENTS:
+        if route in FILES and response.status_code == 200:
+            assert response["Content-Type"] == "image/png", (role, path)
+        elif route not in DOCUMENTS:
             assert response["Content-Type"].startswith("text/html"), (role, path)
 
 

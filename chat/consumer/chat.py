@@ -96,10 +96,19 @@ def fetch_messages(request_id: str, after_seq: int, up_to_seq: int) -> list[Mess
 
 @in_worker_thread
 def store_message(
-    *, request_id: str, sender: User, content: str, client_id: str | None
+    *,
+    request_id: str,
+    sender: User,
+    content: str,
+    client_id: str | None,
+    attachment_ids: tuple[str, ...],
 ) -> tuple[MessageData, bool]:
     message, created = message_store(
-        request_id=request_id, sender=sender, content=content, client_id=client_id
+        request_id=request_id,
+        sender=sender,
+        content=content,
+        client_id=client_id,
+        attachment_ids=[UUID(attachment_id) for attachment_id in attachment_ids],
     )
     return message_data(message), created
 
@@ -324,6 +333,7 @@ class ChatConsumer(LayerResilientConsumer):
                 sender=self._signed_in(),
                 content=frame.content,
                 client_id=frame.client_id,
+                attachment_ids=frame.attachment_ids,
             )
             # The sender's ack comes from the stored row, not the broadcast, so a channel-layer
             # failure after commit cannot lose it; the broadcast echo is then a duplicate.

@@ -97,6 +97,9 @@ class _Schemas:
             return self._union(get_args(hint))
         if origin is Literal:
             return _literal(get_args(hint))
+        if origin in (list, tuple):
+            # list[X], or tuple[X, ...] (the frozen client frames' lists).
+            return {"type": "array", "items": self.of(get_args(hint)[0])}
         if is_typeddict(hint):
             return self._component(hint)
         if hint in _JSON_TYPES:
@@ -124,7 +127,8 @@ class _Schemas:
             properties[field.name] = _with_alias(self.of(hints[field.name]), field.name)
             if _without_default(field):
                 required.append(field.name)
-        return {"type": "object", "properties": properties, "required": required}
+        schema: Schema = {"type": "object", "properties": properties, "required": required}
+        return {**schema, **(frame.requires or {})}
 
     def _union(self, members: tuple[Any, ...]) -> Schema:
         nullable = type(None) in members

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar, NoReturn
 from uuid import UUID
 
-from chat.models import CLIENT_ID_MAX_CHARS, MESSAGE_MAX_CHARS
+from chat.models import CLIENT_ID_MAX_CHARS, MESSAGE_ATTACHMENTS_MAX, MESSAGE_MAX_CHARS
 from chat.protocol.constraints import Uuid, json_schema
 from chat.protocol.server import REF_MAX_CHARS, ErrorCode, Ref
 
@@ -44,6 +44,8 @@ class ClientFrame:
     # The `type` of the server frame that acknowledges this one, if any (an `error` can answer
     # any frame).
     answer: ClassVar[str | None] = None
+    # JSON Schema keywords that tie fields together, added to the frame's schema.
+    requires: ClassVar[dict[str, Any] | None] = None
     ref: Annotated[
         Ref,
         json_schema(description="Any string or number; the answer (ack or error) echoes it."),
@@ -91,18 +93,37 @@ class LeaveRequest(RoomFrame):
 @dataclass(frozen=True, kw_only=True, slots=True)
 class SendMessage(RoomFrame):
     """Post a message in a joined room: stored, then broadcast (the sender's copy is its ack).
-    A repeated `client_id` stores nothing and is answered with the original message."""
+    A repeated `client_id` stores nothing and is answered with the original message. Files
+    uploaded first (POST /api/requests/{id}/attachments/) go with it in `attachment_ids`; the
+    content may then be empty."""
 
     type: ClassVar[str] = "send-message"
     answer: ClassVar[str | None] = "new-message"
+    # What the fields cannot say one by one: a message has content, or attachments, or both.
+    requires: ClassVar[dict[str, Any] | None] = {
+        "anyOf": [
+            {"required": ["content"], "properties": {"content": {"minLength": 1}}},
+            {"required": ["attachment_ids"], "properties": {"attachment_ids": {"minItems": 1}}},
+        ]
+    }
     content: Annotated[
         str,
         json_schema(
-            minLength=1,
             maxLength=MESSAGE_MAX_CHARS,
-            description="Trimmed first; must then be non-blank.",
+            description="Trimmed first; must then be non-blank, unless `attachment_ids` lists "
+            "at least one file (then it may be empty or left out).",
         ),
-    ]
+    ] = ""
+    attachment_ids: Annotated[
+        tuple[Uuid, ...],
+        json_schema(
+            maxItems=MESSAGE_ATTACHMENTS_MAX,
+            uniqueItems=True,
+            description="Uploads of the sender into this request that no message carries yet. "
+            "Any other (unknown, someone else's, another request's, already attached) refuses "
+            "the whole message with `invalid_payload`, and nothing is stored.",
+        ),
+    ] = ()
     client_id: (
         Annotated[
             str,
@@ -308,11 +329,14 @@ def _send(data: dict[str, Any], ref: Ref) -> SendMessage:
     def invalid(detail: str) -> FrameError:
         return _invalid(detail, ref=ref, request_id=request_id)
 
+    attachment_ids = _attachment_ids(data.get("attachment_ids"), invalid)
     content = data.get("content")
+    if content is None and attachment_ids:
+        content = ""
     if not isinstance(content, str):
         raise invalid("Field 'content' is required and must be a string.")
     content = content.strip()
-    if not content:
+    if not content and not attachment_ids:
         raise invalid("Field 'content' must not be blank.")
     if len(content) > MESSAGE_MAX_CHARS:
         raise invalid(f"Field 'content' is over {MESSAGE_MAX_CHARS} characters.")
@@ -325,7 +349,32 @@ def _send(data: dict[str, Any], ref: Ref) -> SendMessage:
         raise invalid(f"Field 'client_id' must be a string of 1-{CLIENT_ID_MAX_CHARS} characters.")
     if client_id is not None and not _storable(client_id):
         raise invalid(f"Field 'client_id' {_UNSTORABLE_DETAIL}")
-    return SendMessage(ref=ref, request_id=request_id, content=content, client_id=client_id)
+    return SendMessage(
+        ref=ref,
+        request_id=request_id,
+        content=content,
+        client_id=client_id,
+        attachment_ids=attachment_ids,
+    )
+
+
+def _attachment_ids(value: Any, invalid: Callable[[str], FrameError]) -> tuple[str, ...]:
+    """Absent (no attachments), or a list of at most MESSAGE_ATTACHMENTS_MAX distinct UUIDs."""
+    if value is None:
+        return ()
+    if not isinstance(value, list) or len(value) > MESSAGE_ATTACHMENTS_MAX:
+        raise invalid(
+            f"Field 'attachment_ids' must be a list of at most {MESSAGE_ATTACHMENTS_MAX} ids."
+        )
+    try:
+        ids = tuple(str(UUID(item)) for item in value if isinstance(item, str))
+    except ValueError:
+        ids = ()
+    if len(ids) != len(value):
+        raise invalid("Field 'attachment_ids' must list attachment ids (UUIDs).")
+    if len(set(ids)) != len(ids):
+        raise invalid("Field 'attachment_ids' lists an attachment more than once.")
+    return ids
 
 
 def _typing(data: dict[str, Any], ref: Ref) -> Typing:

@@ -16,7 +16,12 @@ from typing import Annotated, Any, Literal, NotRequired, TypedDict, TypeVar, cas
 from rest_framework.fields import DateTimeField
 
 from accounts.models import Role
-from chat.models import CLIENT_ID_MAX_CHARS, MESSAGE_MAX_CHARS
+from chat.models import (
+    ATTACHMENT_NAME_MAX_CHARS,
+    CLIENT_ID_MAX_CHARS,
+    MESSAGE_ATTACHMENTS_MAX,
+    MESSAGE_MAX_CHARS,
+)
 from chat.protocol.constraints import Timestamp, Uuid, described_values, json_schema
 from core.errors import DomainError
 from support.models import RequestStatus
@@ -47,8 +52,9 @@ ERROR_MEANINGS: dict[ErrorCode, str] = {
     "not_joined": "the frame is about a request the socket has not joined: join it first.",
     "invalid_payload": "not JSON (a NaN or infinite number included), nested too deeply, not an "
     "object, a binary frame, a missing or malformed field (a string with a NUL character or an "
-    "unpaired surrogate included), content blank or too long, an `authenticate` token that is "
-    "not valid. Nothing was stored.",
+    "unpaired surrogate included), content blank (without attachments) or too long, "
+    "`attachment_ids` that may not be attached (unknown, someone else's, another request's, "
+    "already attached), an `authenticate` token that is not valid. Nothing was stored.",
     "rate_limited": "too many messages a second on this socket, or too many frames waiting on "
     "a server that is behind. Nothing was stored: slow down and resend (same `client_id`).",
     "unknown_type": "`type` names no client frame.",
@@ -81,6 +87,31 @@ class SenderData(TypedDict):
     role: Annotated[str, json_schema(enum=Role.values)]
 
 
+class AttachmentData(TypedDict):
+    """A file attached to a message: the same object as the REST API's attachment."""
+
+    id: Uuid
+    name: Annotated[
+        str,
+        json_schema(
+            minLength=1,
+            maxLength=ATTACHMENT_NAME_MAX_CHARS,
+            description="The uploader's file name, cleaned up, for display.",
+        ),
+    ]
+    size: Annotated[int, json_schema(minimum=1, description="Bytes.")]
+    content_type: Annotated[
+        str, json_schema(description="The MIME type, detected from the file's bytes.")
+    ]
+    url: Annotated[
+        str,
+        json_schema(
+            description="Path of the download (participants and staff, with the same bearer "
+            "token as the REST API)."
+        ),
+    ]
+
+
 class MessageData(TypedDict):
     """A stored chat message: the same object as the REST API's message."""
 
@@ -88,9 +119,18 @@ class MessageData(TypedDict):
     request_id: Uuid
     seq: Annotated[int, json_schema(minimum=1)]
     sender: SenderData
-    content: Annotated[str, json_schema(maxLength=MESSAGE_MAX_CHARS)]
+    content: Annotated[
+        str,
+        json_schema(
+            maxLength=MESSAGE_MAX_CHARS, description="Empty only when attachments carry it."
+        ),
+    ]
     client_id: Annotated[str, json_schema(maxLength=CLIENT_ID_MAX_CHARS)] | None
     created_at: Timestamp
+    attachments: Annotated[
+        list[AttachmentData],
+        json_schema(maxItems=MESSAGE_ATTACHMENTS_MAX, description="Empty when there are none."),
+    ]
 
 
 class PersonData(TypedDict):

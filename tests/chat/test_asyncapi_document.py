@@ -11,7 +11,7 @@ import pytest
 import yaml
 from jsonschema import Draft7Validator
 
-from chat.models import CLIENT_ID_MAX_CHARS, MESSAGE_MAX_CHARS
+from chat.models import CLIENT_ID_MAX_CHARS, MESSAGE_ATTACHMENTS_MAX, MESSAGE_MAX_CHARS
 from chat.protocol import client, server
 from chat.protocol.asyncapi import asyncapi_document, frame_type
 from tests.chat.test_protocol_frames import BUILT, REQUEST_ID
@@ -116,6 +116,9 @@ def test_server_frames_are_closed_objects():
 # rule a schema cannot state; its description says it).
 JOIN = {"type": "join-request", "request_id": REQUEST_ID}
 SEND = {"type": "send-message", "request_id": REQUEST_ID, "content": "Hello"}
+NO_CONTENT = {"type": "send-message", "request_id": REQUEST_ID}
+ID = "6f1c1b38-95a4-4c8e-9d0b-3a0d2f7f3b21"
+FIVE_IDS = [f"6f1c1b38-95a4-4c8e-9d0b-3a0d2f7f3b2{n}" for n in range(5)]
 AGREEMENT: list[tuple[str, dict[str, Any], bool]] = [
     ("join", JOIN, True),
     ("join after seq 0", {**JOIN, "after_seq": 0}, True),
@@ -131,6 +134,14 @@ AGREEMENT: list[tuple[str, dict[str, Any], bool]] = [
     ("content too long", {**SEND, "content": "x" * (MESSAGE_MAX_CHARS + 1)}, False),
     ("empty content", {**SEND, "content": ""}, False),
     ("no content", {"type": "send-message", "request_id": REQUEST_ID}, False),
+    ("attachments without content", {**NO_CONTENT, "attachment_ids": [REQUEST_ID]}, True),
+    ("attachments and empty content", {**SEND, "content": "", "attachment_ids": [ID]}, True),
+    ("empty attachment list, no content", {**NO_CONTENT, "attachment_ids": []}, False),
+    ("five attachments", {**SEND, "attachment_ids": FIVE_IDS}, True),
+    ("six attachments", {**SEND, "attachment_ids": [*FIVE_IDS, REQUEST_ID]}, False),
+    ("an attachment twice", {**SEND, "attachment_ids": [ID, ID]}, False),
+    ("an attachment id that is not a uuid", {**SEND, "attachment_ids": ["42"]}, False),
+    ("attachment ids not a list", {**SEND, "attachment_ids": ID}, False),
     ("longest client id", {**SEND, "client_id": "c" * CLIENT_ID_MAX_CHARS}, True),
     ("client id too long", {**SEND, "client_id": "c" * (CLIENT_ID_MAX_CHARS + 1)}, False),
     ("empty client id", {**SEND, "client_id": ""}, False),
@@ -165,7 +176,10 @@ def test_limits_are_the_ones_the_code_defines():
     join = _payload("JoinRequest")["properties"]
     string_ref = _payload("JoinRequest")["properties"]["ref"]["anyOf"][0]
 
-    assert (send["content"]["minLength"], send["content"]["maxLength"]) == (1, MESSAGE_MAX_CHARS)
+    assert send["content"]["maxLength"] == MESSAGE_MAX_CHARS
+    assert _payload("SendMessage")["anyOf"][0]["properties"]["content"]["minLength"] == 1
+    assert send["attachment_ids"]["maxItems"] == MESSAGE_ATTACHMENTS_MAX
+    assert send["attachment_ids"]["items"]["format"] == "uuid"
     assert send["client_id"]["maxLength"] == CLIENT_ID_MAX_CHARS
     assert string_ref == {"type": "string", "maxLength": server.REF_MAX_CHARS}
     assert join["request_id"]["format"] == "uuid"

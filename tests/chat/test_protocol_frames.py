@@ -21,6 +21,15 @@ MESSAGE: server.MessageData = {
     "content": "Hello",
     "client_id": "c-1",
     "created_at": "2026-11-25T10:00:00Z",
+    "attachments": [
+        {
+            "id": str(uuid.uuid4()),
+            "name": "screenshot.png",
+            "size": 2048,
+            "content_type": "image/png",
+            "url": "/api/attachments/00000000-0000-4000-8000-000000000000/download/",
+        }
+    ],
 }
 REQUEST: server.RequestData = {
     "id": REQUEST_ID,

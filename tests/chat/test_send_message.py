@@ -39,8 +39,9 @@ async def test_a_message_reaches_both_participants_with_the_senders_ref(
         "role": "USER",
     }
     assert set(message) == {
-        "id", "request_id", "seq", "sender", "content", "client_id", "created_at",
+        "id", "request_id", "seq", "sender", "content", "client_id", "created_at", "attachments",
     }  # fmt: skip
+    assert message["attachments"] == []
     received = await receive_until(expert_socket, "new-message")
     assert received == {"type": "new-message", "message": message}
     # The sender's own broadcast echo is a duplicate and is dropped.

@@ -5,11 +5,14 @@ shared Redis, exactly as a deployment would run N processes behind one address. 
 runs the production launcher instead (`python -m config.serve`: one port, several workers).
 """
 
+import atexit
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -27,6 +30,10 @@ STARTUP_TIMEOUT_SECONDS = 20
 STOP_TIMEOUT_SECONDS = 2
 # The launcher forwards SIGTERM to its workers and gives them this long before killing them.
 LAUNCHER_GRACEFUL_SECONDS = 5
+# Where the processes store uploads unless a test gives them a MEDIA_ROOT of its own: a directory
+# of the test run's, never the repository's media/.
+SERVER_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="expert-support-media-"))
+atexit.register(shutil.rmtree, SERVER_MEDIA_ROOT, ignore_errors=True)
 
 
 @dataclass
@@ -102,6 +109,7 @@ def server_environment(**overrides: str) -> dict[str, str]:
         JWT_SECRET=settings.JWT_SECRET,
         DEBUG="false",
         ALLOWED_HOSTS="127.0.0.1,localhost",
+        MEDIA_ROOT=str(SERVER_MEDIA_ROOT),
         PYTHONUNBUFFERED="1",
     )
     env.update(overrides)

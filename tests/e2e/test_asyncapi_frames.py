@@ -7,11 +7,26 @@ from typing import Any
 from uuid import uuid4
 
 from tests.e2e.client import Socket, api_json
-from tests.e2e.scenario import E2E, Pair, active_pair
+from tests.e2e.scenario import E2E, Pair, active_pair, in_db
 from tests.e2e.servers import DaphneServer
 from tests.helpers.asyncapi import FrameChecker, message_names, payload_type
 
 pytestmark = E2E
+
+
+def _uploaded(pair: Pair) -> str:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from accounts.models import User
+    from chat.attachments.services import attachment_upload
+    from tests.helpers.attachments import PNG
+
+    attachment = attachment_upload(
+        request_id=pair.request_id,
+        uploader=User.objects.get(pk=pair.user_id),
+        file=SimpleUploadedFile("shot.png", PNG),
+    )
+    return str(attachment.pk)
 
 
 class Conversation:
@@ -39,6 +54,9 @@ class Conversation:
         await self.send(self.user, self._in_room("typing", is_typing=True))
         await self.expert.expect("typing", is_typing=True)
         await self.send(self.user, self._in_room("send-message", content="Hi", client_id="c-1"))
+        await self.expert.expect("new-message")
+        file_id = await in_db(_uploaded, self.pair)
+        await self.send(self.user, self._in_room("send-message", attachment_ids=[file_id]))
         await self.expert.expect("new-message")
         await self.send(self.expert, self._in_room("read", seq=1, ref="seen"))
         await self.expert.expect("read", ref="seen", seq=1)

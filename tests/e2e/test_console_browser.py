@@ -31,6 +31,7 @@ from tests.factories import (
     SupportRequestFactory,
     UserFactory,
 )
+from tests.helpers.attachments import PNG, ZIP
 
 CHROMIUM = Path("/usr/bin/chromium")
 # No sandbox: CI runs as root in a container. The rest keeps the browser from calling home.
@@ -363,6 +364,46 @@ def test_unread_requests_are_marked_and_opening_one_reads_it(launch_servers, ope
         assert time.monotonic() < deadline, "the read mark never reached the server"
         time.sleep(0.1)
     assert console.errors == []
+
+
+def test_a_customer_attaches_a_file_and_the_expert_downloads_it(
+    launch_servers, open_console, tmp_path
+):
+    (server,) = launch_servers(1, MEDIA_ROOT=str(tmp_path / "media"))
+    request = ActiveRequestFactory.create(
+        title="Printer shows an error",
+        requester=UserFactory.create(name="Ada Lovelace"),
+        expert=ExpertFactory.create(name="Grace Hopper"),
+    )
+    assert request.expert is not None
+    picture, archive = tmp_path / "error.png", tmp_path / "logs.png"
+    picture.write_bytes(PNG)
+    archive.write_bytes(ZIP)
+    ada, grace = open_console(server), open_console(server)
+    for person, user in ((ada, request.requester), (grace, request.expert)):
+        person.sign_in(user.email)
+        person.page.get_by_role("button", name="Printer shows an error").click()
+        expect(person.page.locator("#chat-status")).to_have_text("In progress")
+
+    # A type that is not allowed is refused, and said so; nothing is sent.
+    ada.page.get_by_label("Attach files").set_input_files(archive)
+    ada.page.get_by_role("button", name="Send", exact=True).click()
+    expect(ada.page.locator("#problem-text")).to_contain_text("not accepted")
+
+    ada.page.get_by_label("Attach files").set_input_files(picture)
+    ada.page.get_by_label("Message").fill("This is on the screen")
+    ada.page.get_by_label("Message").press("Enter")
+    sent = grace.chat_item("This is on the screen")
+    expect(sent).to_contain_text("error.png")
+    expect(ada.chat_item("This is on the screen")).to_have_attribute("data-state", "sent")
+    with grace.page.expect_download() as download:
+        sent.get_by_role("button", name="error.png").click()
+
+    assert download.value.suggested_filename == "error.png"
+    assert Path(download.value.path()).read_bytes() == PNG
+    message = Message.objects.get()
+    assert [a.name for a in message.attachments.all()] == ["error.png"]
+    assert ada.errors == grace.errors == []
 
 
 def _conversation(request: SupportRequest, lines: list[str]) -> None:

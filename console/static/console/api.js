@@ -20,14 +20,16 @@ export async function call(path, { method = "GET", body, params, token } = {}) {
     if (value !== undefined && value !== "") url.searchParams.set(name, value);
   }
   const headers = { Accept: "application/json" };
-  if (body !== undefined) headers["Content-Type"] = "application/json";
+  // A file goes as multipart/form-data, whose Content-Type (with its boundary) fetch writes.
+  const isForm = body instanceof FormData;
+  if (body !== undefined && !isForm) headers["Content-Type"] = "application/json";
   if (token) headers.Authorization = `Bearer ${token}`;
   let response;
   try {
     response = await fetch(url, {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || isForm ? body : JSON.stringify(body),
       // Tokens only. A session cookie from /admin/ would make the API demand a CSRF token.
       credentials: "omit",
     });
@@ -93,6 +95,32 @@ export class Api {
 
   patch(path, body) {
     return this.#authorized(path, { method: "PATCH", body });
+  }
+
+  // Upload a file into a request's chat (docs/requests.md, "Attachments"): the attachment.
+  upload(requestId, file) {
+    const form = new FormData();
+    form.append("file", file);
+    return this.#authorized(`requests/${requestId}/attachments/`, { method: "POST", body: form });
+  }
+
+  // An attachment's file, fetched with the bearer token (a plain link cannot send it), as a
+  // blob URL for a link or an image. Revoke it when it is no longer shown.
+  async fileUrl(url) {
+    const fetchFile = () =>
+      fetch(url, {
+        headers: { Authorization: `Bearer ${this.session.access}` },
+        credentials: "omit",
+      });
+    let response = await fetchFile();
+    if (response.status === 401) {
+      await this.session.renew();
+      response = await fetchFile();
+    }
+    if (!response.ok) {
+      throw new ApiError(response.status, null, "The file could not be downloaded.");
+    }
+    return URL.createObjectURL(await response.blob());
   }
 
   async #authorized(path, options) {

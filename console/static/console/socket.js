@@ -66,8 +66,9 @@ export class SupportSocket extends EventTarget {
     }
   }
 
-  // Post a message; returns its client_id, which the acknowledging new-message carries.
-  send(requestId, content) {
+  // Post a message, with the ids of files uploaded for it; returns its client_id, which the
+  // acknowledging new-message carries.
+  send(requestId, content, attachmentIds = []) {
     const clientId = newClientId();
     // The client_id doubles as the ref, so an error frame names the message it refuses.
     const frame = {
@@ -77,6 +78,7 @@ export class SupportSocket extends EventTarget {
       client_id: clientId,
       ref: clientId,
     };
+    if (attachmentIds.length) frame.attachment_ids = attachmentIds;
     this.#pending.set(clientId, frame);
     this.#send(frame);
     return clientId;

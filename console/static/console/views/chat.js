@@ -337,17 +337,33 @@ export class ChatView {
 
   // --- actions ----------------------------------------------------------------------------
 
-  #send() {
+  // Files are uploaded first (REST), then the message carries their ids over the socket.
+  async #send() {
     const conversation = this.#current;
     const text = $("composer-text");
+    const picker = $("composer-file");
     const content = text.value.trim();
-    if (!content) return;
+    const files = [...picker.files];
+    if (!content && !files.length) return;
     conversation.typingSignal.stop();
-    const clientId = this.socket.send(conversation.request.id, content);
-    conversation.pending.set(clientId, { content, failed: null });
+    const attachments = [];
+    for (const file of files) {
+      attachments.push(await this.api.upload(conversation.request.id, file));
+    }
+    const ids = attachments.map((attachment) => attachment.id);
+    const clientId = this.socket.send(conversation.request.id, content, ids);
+    conversation.pending.set(clientId, { content, attachments, failed: null });
     text.value = "";
+    picker.value = "";
     $("chat-messages").append(this.#pendingItem(clientId, conversation.pending.get(clientId)));
     this.#scrollToEnd();
+  }
+
+  // Downloads the file with the bearer token and hands it to the browser under its name.
+  async #download(attachment) {
+    const url = await this.api.fileUrl(attachment.url);
+    h("a", { href: url, download: attachment.name }).click();
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
   }
 
   async #act(action) {
@@ -492,6 +508,7 @@ export class ChatView {
       state: "sent",
       sender: mine ? "You" : `${message.sender.name} (${ROLE_NAMES[message.sender.role]})`,
       content: message.content,
+      attachments: message.attachments,
       time: h("time", { datetime: message.created_at }, when(message.created_at)),
       stateText: mine ? (this.#seenByOthers(message.seq) ? "Seen" : "Sent") : null,
       data: { seq: message.seq, clientId: message.client_id },
@@ -513,18 +530,19 @@ export class ChatView {
     }
   }
 
-  #pendingItem(clientId, { content, failed }) {
+  #pendingItem(clientId, { content, attachments, failed }) {
     return this.#item({
       mine: true,
       state: failed ? "failed" : "pending",
       sender: "You",
       content,
+      attachments,
       stateText: failed ? `Not sent: ${failed}` : "Sending…",
       data: { clientId },
     });
   }
 
-  #item({ mine, state, sender, content, time, stateText, data }) {
+  #item({ mine, state, sender, content, attachments = [], time, stateText, data }) {
     return h(
       "li",
       { class: `message ${mine ? "mine" : "theirs"}`, dataset: { state, ...data } },
@@ -535,7 +553,29 @@ export class ChatView {
         time ? [" ", time] : null,
         stateText ? [time ? " · " : " ", h("span", { class: "state" }, stateText)] : null,
       ),
-      h("p", { class: "content" }, content),
+      content ? h("p", { class: "content" }, content) : null,
+      attachments.length
+        ? h("ul", { class: "attachments" }, attachments.map((file) => this.#file(file)))
+        : null,
+    );
+  }
+
+  #file(attachment) {
+    const { size } = attachment;
+    const shown = size < 1024 ? `${size} B` : `${Math.ceil(size / 1024)} KB`;
+    return h(
+      "li",
+      {},
+      h(
+        "button",
+        {
+          type: "button",
+          class: "link attachment",
+          onclick: () => this.#download(attachment).catch(showProblem),
+        },
+        attachment.name,
+      ),
+      ` (${shown})`,
     );
   }
 
