@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from accounts.forms import AdminSignInForm
 from accounts.models import Skill, User
 from accounts.services import users_deactivate
+from core.admin_pages import LargeTableAdmin
 
 # /admin/ sign-in counts against the same per-email failure limit as the API's.
 admin.site.login_form = AdminSignInForm
@@ -35,7 +36,7 @@ class UserEditForm(EmailLowercaseMixin, UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(LargeTableAdmin, DjangoUserAdmin):
     """Django's user admin, with email as the login. (support adds the expert profile.)"""
 
     form = UserEditForm

@@ -1,25 +1,40 @@
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import F, Q
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from chat.models import Attachment, Message
 from chat.serializers import attachment_url
+from core.admin_pages import LargeTableAdmin
 from support.admin import ReadOnlyInline, SupportRequestAdmin
 from support.models import SupportRequest
 
+# A request's page shows the end of its conversation; the whole of it is paged over the API.
+LATEST_MESSAGES = 50
+
 
 class MessageInline(ReadOnlyInline):
-    """The conversation, read-only: stored messages are the record of what was said."""
+    """The latest messages of the conversation, read-only: stored messages are the record of
+    what was said. A conversation of thousands of messages is not rendered in one page."""
+
+    verbose_name_plural = f"messages (the latest {LATEST_MESSAGES})"
 
     model = Message
     fields = readonly_fields = ("seq", "sender", "content", "client_id", "created_at", "files")
     ordering = ["seq"]
 
     def get_queryset(self, request: HttpRequest) -> Any:
+        # A filter, not a slice: the inline's formset filters this queryset by request after.
+        latest = Q(seq__gt=F("request__last_seq") - LATEST_MESSAGES)
         return (
-            super().get_queryset(request).select_related("sender").prefetch_related("attachments")
+            super()
+            .get_queryset(request)
+            .filter(latest)
+            .select_related("sender")
+            .prefetch_related("attachments")
         )
 
     @admin.display(description="attachments")
@@ -65,7 +80,7 @@ class AttachmentInline(ReadOnlyAttachments, admin.TabularInline):
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(ReadOnlyAttachments, admin.ModelAdmin):
+class AttachmentAdmin(ReadOnlyAttachments, LargeTableAdmin):
     """Every upload, attached or not. Read-only, and never deleted here: unattached uploads
     are deleted, rows and files, by `delete_stale_attachments` after a day."""
 
@@ -78,7 +93,7 @@ class AttachmentAdmin(ReadOnlyAttachments, admin.ModelAdmin):
         "message",
         "created_at",
     )
-    list_filter = ("content_type", ("message", admin.EmptyFieldListFilter), "created_at")
+    list_filter = ("content_type", ("message", admin.EmptyFieldListFilter))
     search_fields = ("name", "uploader__email", "request__title")
     list_select_related = ("uploader", "request", "message")
     fields = readonly_fields = (
@@ -92,7 +107,6 @@ class AttachmentAdmin(ReadOnlyAttachments, admin.ModelAdmin):
         "storage_key",
         "created_at",
     )
-    date_hierarchy = "created_at"
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -109,3 +123,16 @@ admin.site.unregister(SupportRequest)
 @admin.register(SupportRequest)
 class SupportRequestWithMessagesAdmin(SupportRequestAdmin):
     inlines = (*SupportRequestAdmin.inlines, MessageInline, AttachmentInline)
+    readonly_fields = [*SupportRequestAdmin.readonly_fields, "conversation"]
+    fields = [*SupportRequestAdmin.fields, "conversation"]
+
+    @admin.display(description="conversation")
+    def conversation(self, request: SupportRequest) -> str:
+        history = reverse("request-messages", kwargs={"request_id": request.pk})
+        return format_html(
+            '{} message(s); the latest {} are below. <a href="{}?limit=200">Read them all</a> '
+            "(the API's history, 200 at a time).",
+            request.last_seq,
+            min(request.last_seq, LATEST_MESSAGES),
+            history,
+        )

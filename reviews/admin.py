@@ -1,10 +1,11 @@
 from django.contrib import admin
 
+from core.admin_pages import LargeTableAdmin
 from reviews.models import Review
 
 
 @admin.register(Review)
-class ReviewAdmin(admin.ModelAdmin):
+class ReviewAdmin(LargeTableAdmin):
     """Read-only: a review is the customer's word, and the expert's rating aggregates depend on
     it, so staff look but neither edit nor delete."""
 

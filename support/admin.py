@@ -8,6 +8,7 @@ from django.http import HttpRequest
 
 from accounts.admin import UserAdmin
 from accounts.models import User
+from core.admin_pages import LargeTableAdmin
 from core.errors import DomainError
 from support import services
 from support.models import ExpertProfile, RequestEvent, SupportRequest
@@ -69,16 +70,26 @@ class RequestEventInline(ReadOnlyInline):
     fields = readonly_fields = ("at", "event", "actor", "detail")
     ordering = ["at", "id"]
 
+    def get_queryset(self, request: HttpRequest) -> QuerySet[RequestEvent]:
+        return super().get_queryset(request).select_related("actor")
+
 
 @admin.register(SupportRequest)
-class SupportRequestAdmin(admin.ModelAdmin):
+class SupportRequestAdmin(LargeTableAdmin):
     inlines: ClassVar[tuple[type[InlineModelAdmin], ...]] = (RequestEventInline,)
     list_display = ["title", "status", "requester", "expert", "skill", "created_at", "last_seq"]
-    # Experts only (those ever assigned): listing every user would offer customers and staff too.
-    list_filter = ["status", "skill", ("expert", admin.RelatedOnlyFieldListFilter)]
-    search_fields = ["title", "requester__email"]
+    # No filter by expert or by date: with thousands of experts and years of requests, such a
+    # filter lists every expert, or scans every row for its dates, on each page. Search by the
+    # expert's or the customer's email or name instead.
+    list_filter = ["status", "skill"]
+    search_fields = [
+        "title",
+        "requester__email",
+        "requester__name",
+        "expert__email",
+        "expert__name",
+    ]
     list_select_related = ["requester", "expert", "skill"]
-    date_hierarchy = "created_at"
     # Status and expert change only through the lifecycle (the actions below), never by editing
     # fields, so the rules, the capacity checks and the notifications always apply.
     readonly_fields = [
