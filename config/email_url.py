@@ -18,7 +18,7 @@ TLS modes) stops start-up with ImproperlyConfigured.
 """
 
 from dataclasses import dataclass
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -76,7 +76,9 @@ def email_config(url: str, *, debug: bool) -> EmailConfig:
     if use_tls and use_ssl:
         raise _bad(url, "tls (STARTTLS) and ssl (TLS from the first byte) exclude each other")
     if backend != _SMTP:
-        return EmailConfig(enabled=True, backend=backend, file_path=parts["EMAIL_FILE_PATH"])
+        # The path as written: django-environ drops its leading slash.
+        file_path = unquote(urlsplit(url).path) or None
+        return EmailConfig(enabled=True, backend=backend, file_path=file_path)
     if not parts["EMAIL_HOST"]:
         raise _bad(url, "an SMTP URL needs a host, as in smtp://user:password@host:587")
     if default_port == 25 and use_tls:

@@ -19,7 +19,7 @@ def test_readiness_reports_each_dependency():
         "database": "ok",
         "channel_layer": "ok",
         # How long the oldest due item of each worker job has waited (nothing is due here).
-        "worker": {"oldest_due_seconds": None, "jobs": {"webhooks": None}},
+        "worker": {"oldest_due_seconds": None, "jobs": {"webhooks": None, "offline_emails": None}},
     }
 
 
