@@ -80,6 +80,7 @@ def _look(pk: int, lease: uuid.UUID) -> None:
     now = timezone.now()
     step = _next_step(notice, now)
     if isinstance(step, _Rest):
+        logger.debug("offline notice %s rests: %s", pk, step.reason)
         _rest(notice, lease, now)
     elif isinstance(step, _Wait):
         _wait(notice, lease, step.until)

@@ -87,8 +87,9 @@ def test_no_email_while_the_user_has_a_socket_open_and_one_once_they_leave(smtp,
     assert len(smtp.mailbox.emails()) == 1
 
 
-def test_no_email_for_a_user_who_turned_them_off(smtp, request_):
-    User.objects.filter(pk=request_.requester_id).update(email_notifications=False)
+@pytest.mark.parametrize("change", [{"email_notifications": False}, {"is_active": False}])
+def test_no_email_for_a_user_who_turned_them_off_or_was_deactivated(smtp, request_, change):
+    User.objects.filter(pk=request_.requester_id).update(**change)
     say(request_, assigned_expert(request_), "Unplug it.")
     time_passes(DELAY + 1)
 
@@ -203,6 +204,17 @@ def test_an_expert_who_no_longer_takes_part_is_not_emailed(smtp, request_):
     run_job()
 
     assert smtp.mailbox.emails() == []
+
+
+def test_the_health_probe_reports_how_long_the_oldest_due_email_has_waited(smtp, client, request_):
+    say(request_, assigned_expert(request_), "Unplug it.")
+    time_passes(DELAY + 60)
+
+    waited = client.get("/healthz").json()["worker"]["jobs"]["offline_emails"]
+
+    assert 59 <= waited < 70
+    run_job()
+    assert client.get("/healthz").json()["worker"]["jobs"]["offline_emails"] is None
 
 
 def test_with_email_off_nothing_is_recorded_or_sent(smtp, settings, request_):
