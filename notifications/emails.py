@@ -54,9 +54,9 @@ def _first_lines(message: Message) -> list[str]:
     if not text:
         return ["(no text)"]
     lines = text.splitlines()
-    quoted = "\n".join(lines[:_QUOTE_LINES])[:_QUOTE_CHARS]
-    cut = len(lines) > _QUOTE_LINES or len(quoted) < len("\n".join(lines[:_QUOTE_LINES]))
-    quoted_lines = quoted.splitlines()
+    shown = "\n".join(lines[:_QUOTE_LINES])
+    cut = len(lines) > _QUOTE_LINES or len(shown) > _QUOTE_CHARS
+    shown_lines = shown[:_QUOTE_CHARS].splitlines()
     if cut:
-        quoted_lines[-1] += " …"
-    return quoted_lines
+        shown_lines[-1] += " …"
+    return shown_lines
