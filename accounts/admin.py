@@ -48,7 +48,7 @@ class UserAdmin(DjangoUserAdmin):
     readonly_fields = ("date_joined", "last_login", "is_online", "last_seen_at")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Profile", {"fields": ("name", "role")}),
+        ("Profile", {"fields": ("name", "role", "email_notifications")}),
         ("Presence", {"fields": ("is_online", "last_seen_at")}),
         (
             "Permissions",
