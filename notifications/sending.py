@@ -76,7 +76,9 @@ def offline_emails_backlog() -> float | None:
 
 def _look(pk: int, lease: uuid.UUID) -> None:
     # One query, so the request's read state and the row's last_message_seq are of one moment.
-    notice = OfflineNotice.objects.select_related("request", "user").get(pk=pk)
+    notice = OfflineNotice.objects.select_related("request", "user").filter(pk=pk).first()
+    if notice is None:  # deleted with its request or its user since the claim
+        return
     now = timezone.now()
     step = _next_step(notice, now)
     if isinstance(step, _Rest):
