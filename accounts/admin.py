@@ -49,7 +49,7 @@ class UserAdmin(LargeTableAdmin, DjangoUserAdmin):
     readonly_fields = ("date_joined", "last_login", "is_online", "last_seen_at")
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Profile", {"fields": ("name", "role")}),
+        ("Profile", {"fields": ("name", "role", "email_notifications")}),
         ("Presence", {"fields": ("is_online", "last_seen_at")}),
         (
             "Permissions",

@@ -81,6 +81,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Maintained by the real-time layer (see chat.presence).
     is_online = models.BooleanField(default=False)
     last_seen_at = models.DateTimeField(null=True, blank=True)
+    # Whether unread messages that wait while the user is offline are emailed (notifications).
+    email_notifications = models.BooleanField(default=True)
 
     objects = UserManager()
 

@@ -24,7 +24,7 @@ class AccountSerializer(serializers.ModelSerializer[User]):
 
     class Meta:
         model = User
-        fields = ["id", "email", "name", "role", "is_online", "last_seen_at"]
+        fields = ["id", "email", "name", "role", "is_online", "last_seen_at", "email_notifications"]
         read_only_fields = fields
 
 

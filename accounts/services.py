@@ -101,6 +101,14 @@ def user_rename(*, user: User, name: str) -> User:
     return user
 
 
+@transaction.atomic
+def user_email_notifications_set(*, user: User, enabled: bool) -> User:
+    """Whether the user is emailed about messages that wait while they are offline."""
+    user.email_notifications = enabled
+    user.save(update_fields=["email_notifications"])
+    return user
+
+
 def _refresh_token(raw: str) -> RefreshToken:
     try:
         return RefreshToken(raw)  # type: ignore[arg-type]

@@ -5,6 +5,7 @@ ImproperlyConfigured. Optional services switch on by the presence of their varia
 """
 
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ import environ
 import filetype
 from django.core.exceptions import ImproperlyConfigured
 
+from config.email_url import email_config
 from config.schema_components import FIELD_ERRORS_COMPONENT
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -89,6 +91,7 @@ INSTALLED_APPS = [
     "chat",
     "reviews",
     "integrations",
+    "notifications",
     "console",
 ]
 
@@ -391,6 +394,34 @@ STORAGES = {
         "OPTIONS": _attachment_storage_options,
     },
 }
+
+# Email (config.email_url): EMAIL_URL names the backend, e.g. smtp://user:pass@host:587?tls=true.
+# Unset: printed on the console when DEBUG, and no email at all otherwise.
+_email = email_config(env.str("EMAIL_URL", default=""), debug=DEBUG)
+EMAIL_ENABLED = _email.enabled
+EMAIL_BACKEND = _email.backend
+EMAIL_HOST = _email.host
+EMAIL_PORT = _email.port
+EMAIL_HOST_USER = _email.user
+EMAIL_HOST_PASSWORD = _email.password
+EMAIL_USE_TLS = _email.use_tls
+EMAIL_USE_SSL = _email.use_ssl
+if _email.file_path:
+    EMAIL_FILE_PATH = _email.file_path
+# Seconds an SMTP server may take to answer (Django's default is to wait for ever, which would
+# hold a worker thread and outlive the lease of the email being sent).
+EMAIL_TIMEOUT = env_number("EMAIL_TIMEOUT", default=10.0, kind=float, minimum=0.1)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Expert Support <no-reply@localhost>")
+if "@" not in parseaddr(DEFAULT_FROM_EMAIL)[1]:
+    raise ImproperlyConfigured(
+        f"DEFAULT_FROM_EMAIL={DEFAULT_FROM_EMAIL!r} is not an address such as "
+        "'Expert Support <support@example.com>'."
+    )
+# Offline notifications (notifications): a participant with no open socket who has had unread
+# messages in a request for this many seconds gets one email about them; and the pause before
+# each new try when the SMTP server fails (then it waits for the next message).
+NOTIFY_OFFLINE_AFTER = env_number("NOTIFY_OFFLINE_AFTER", default=300, minimum=1)
+NOTIFY_RETRY_DELAYS = env_seconds_list("NOTIFY_RETRY_DELAYS", default="30,120,600,1800,3600")
 
 # --- Internationalization, static files ---------------------------------------------------------
 LANGUAGE_CODE = "en-us"

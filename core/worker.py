@@ -21,6 +21,8 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections, connections
 
+from core.outages import DATABASE, dependency_failed
+
 logger = logging.getLogger("core.worker")
 
 # A job that keeps finding work runs again at once, but rests this long after this many runs in
@@ -114,15 +116,20 @@ class Worker:
 
 
 def run_once(job: Job) -> int:
-    """One run of `job`. A failure (the database away, a bug) is logged and counts as no work:
-    the job is tried again after its interval, and the rows it claimed are claimed again once
-    their lease runs out."""
+    """One run of `job`. A failure counts as no work: the job is tried again after its
+    interval, and the rows it claimed are claimed again once their lease runs out. An outage
+    (the database away) is reported to core.outages, which logs it once, not once a second per
+    job; any other failure is logged with its traceback."""
     close_old_connections()
     try:
-        return job.run()
-    except Exception:
-        logger.exception("Worker job %s failed", job.name)
+        handled = job.run()
+    except Exception as exc:
+        if dependency_failed(exc) is None:
+            logger.exception("Worker job %s failed", job.name)
         return 0
+    else:
+        DATABASE.answered()  # every job reads its work from the database
+        return handled
     finally:
         close_old_connections()
 

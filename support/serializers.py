@@ -72,12 +72,14 @@ class ExpertSerializer(serializers.ModelSerializer[User]):
 
 
 class MeUpdateInputSerializer(serializers.Serializer):
-    """Everyone may change `name`; the rest is for experts (checked by the service)."""
+    """Everyone may change `name` and `email_notifications`; the rest is for experts (checked by
+    the service)."""
 
     name = serializers.CharField(max_length=USER_NAME_MAX_CHARS, required=False)
     bio = serializers.CharField(max_length=BIO_MAX_CHARS, required=False, allow_blank=True)
     skills = SkillNameListField(required=False)
     is_available = serializers.BooleanField(required=False)
+    email_notifications = serializers.BooleanField(required=False)
 
 
 class ExpertFilterSerializer(serializers.Serializer):

@@ -16,7 +16,13 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Role, Skill, User
-from accounts.services import skills_by_name, skills_get_or_create, user_create, user_rename
+from accounts.services import (
+    skills_by_name,
+    skills_get_or_create,
+    user_create,
+    user_email_notifications_set,
+    user_rename,
+)
 from core.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from core.events import publish
 from core.transactions import after_commit
@@ -80,14 +86,18 @@ def profile_update(
     bio: str | None = None,
     skills: Iterable[str] | None = None,
     is_available: bool | None = None,
+    email_notifications: bool | None = None,
 ) -> User:
-    """Users edit their name; experts also their bio, skills and availability."""
+    """Users edit their name and whether they get offline emails; experts also their bio,
+    skills and availability."""
     expert_changes = {"bio": bio, "skills": skills, "is_available": is_available}
     sent = [field for field, value in expert_changes.items() if value is not None]
     if sent and not user.is_expert:
         raise InvalidInput(fields={field: ["Only experts have this field."] for field in sent})
     if name is not None:
         user_rename(user=user, name=name)
+    if email_notifications is not None:
+        user_email_notifications_set(user=user, enabled=email_notifications)
     if sent:
         _expert_profile_update(user=user, bio=bio, skills=skills, is_available=is_available)
     return user

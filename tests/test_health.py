@@ -19,7 +19,10 @@ def test_readiness_reports_each_dependency():
         "database": "ok",
         "channel_layer": "ok",
         # How long the oldest due item of each worker job has waited (nothing is due here).
-        "worker": {"oldest_due_seconds": None, "jobs": {"webhooks": None, "timeouts": None}},
+        "worker": {
+            "oldest_due_seconds": None,
+            "jobs": {"webhooks": None, "timeouts": None, "offline_emails": None},
+        },
     }
 
 

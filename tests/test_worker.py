@@ -92,3 +92,29 @@ def test_a_job_with_several_threads_runs_them_side_by_side():
         wait_until(lambda: len(met) >= 3)
     finally:
         worker.stop()
+
+
+def test_an_outage_is_reported_once_not_logged_by_every_run(caplog):
+    from django.db import OperationalError
+
+    from core.outages import DATABASE
+
+    runs = []
+
+    def database_away() -> int:
+        runs.append(1)
+        if len(runs) <= 5:
+            raise OperationalError("connection to server at 127.0.0.1 failed: Connection refused")
+        return 0
+
+    worker = Worker([Job("away", database_away, every=0.01)])
+    worker.start()
+    try:
+        wait_until(lambda: len(runs) >= 7)
+    finally:
+        worker.stop()
+
+    assert "Worker job away failed" not in caplog.text
+    assert caplog.text.count("database unreachable") == 1
+    assert "database answers again" in caplog.text
+    assert not DATABASE.is_down

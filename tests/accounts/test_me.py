@@ -19,6 +19,7 @@ def test_a_user_sees_their_own_profile(user, user_client):
         "role": "USER",
         "is_online": False,
         "last_seen_at": None,
+        "email_notifications": True,
         "expert": None,
     }
 

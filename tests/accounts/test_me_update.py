@@ -3,7 +3,7 @@ import pytest
 from accounts.models import User
 from support import services
 from support.models import ExpertProfile
-from tests.factories import ExpertFactory, SkillFactory
+from tests.factories import ExpertFactory, SkillFactory, UserFactory
 from tests.helpers.api import client_for
 
 pytestmark = pytest.mark.django_db
@@ -49,6 +49,29 @@ def test_role_email_and_staff_flags_cannot_be_changed_through_me(user, user_clie
     assert response.status_code == 200
     fresh = User.objects.get(pk=user.pk)
     assert (fresh.role, fresh.email, fresh.is_staff) == ("USER", user.email, False)
+
+
+@pytest.mark.parametrize("make", [UserFactory.create, ExpertFactory.create])
+def test_anyone_can_turn_offline_emails_off_and_on_again(make):
+    someone = make()
+    client = client_for(someone)
+
+    turned_off = client.patch(URL, {"email_notifications": False}, format="json")
+
+    assert turned_off.status_code == 200
+    assert turned_off.json()["email_notifications"] is False
+    assert client.get(URL).json()["email_notifications"] is False
+    assert User.objects.get(pk=someone.pk).email_notifications is False
+    turned_on = client.patch(URL, {"email_notifications": True}, format="json")
+    assert turned_on.json()["email_notifications"] is True
+
+
+def test_email_notifications_must_be_a_boolean(user, user_client):
+    response = user_client.patch(URL, {"email_notifications": "sometimes"}, format="json")
+
+    assert response.status_code == 400
+    assert "email_notifications" in response.json()
+    assert User.objects.get(pk=user.pk).email_notifications is True
 
 
 @pytest.mark.parametrize("name", ["", "   ", "x" * 151])
