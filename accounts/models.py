@@ -82,7 +82,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_online = models.BooleanField(default=False)
     last_seen_at = models.DateTimeField(null=True, blank=True)
     # Whether unread messages that wait while the user is offline are emailed (notifications).
-    email_notifications = models.BooleanField(default=True)
+    email_notifications = models.BooleanField(default=True, db_default=True)
 
     objects = UserManager()
 

@@ -128,7 +128,10 @@ def run_once(job: Job) -> int:
             logger.exception("Worker job %s failed", job.name)
         return 0
     else:
-        DATABASE.answered()  # every job reads its work from the database
+        if handled:
+            # Work was read from the database and done: it answers. (A run that found nothing
+            # to do may not have asked it anything: a job whose feature is switched off.)
+            DATABASE.answered()
         return handled
     finally:
         close_old_connections()

@@ -81,8 +81,8 @@ class SupportRequest(models.Model):
     # How far each participant has read: only moves forward, never past last_seq (chat.services
     # message_read; sending a message moves the sender's to its seq). The expert's starts again
     # at 0 when the request gets another expert.
-    requester_read_seq = models.PositiveIntegerField(default=0)
-    expert_read_seq = models.PositiveIntegerField(default=0)
+    requester_read_seq = models.PositiveIntegerField(default=0, db_default=0)
+    expert_read_seq = models.PositiveIntegerField(default=0, db_default=0)
 
     class Meta:
         ordering = ["-created_at"]
