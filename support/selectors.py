@@ -6,7 +6,7 @@ from uuid import UUID
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 
-from accounts.models import User, expert_q
+from accounts.models import User, customer_q, expert_q
 from core.errors import NotFound
 from core.percentiles import Breakdown, Seconds, duration_breakdown
 from support.models import ExpertProfile, RequestEvent, RequestStatus, SupportRequest
@@ -200,9 +200,9 @@ def user_with_profile(*, user_id: UUID) -> User:
 
 def people_counts() -> dict[str, int]:
     """Active customers and experts, and how many experts are online."""
-    experts = User.objects.experts().filter(is_active=True)
-    return {
-        "users": User.objects.customers().filter(is_active=True).count(),
-        "experts": experts.count(),
-        "experts_online": experts.filter(is_online=True).count(),
-    }
+    counts = User.objects.filter(is_active=True).aggregate(
+        users=Count("pk", filter=customer_q()),
+        experts=Count("pk", filter=expert_q()),
+        experts_online=Count("pk", filter=expert_q() & Q(is_online=True)),
+    )
+    return {name: counts[name] for name in ("users", "experts", "experts_online")}

@@ -1,10 +1,11 @@
 import pytest
+from django.utils import timezone
 
+from chat.services import message_post
+from reviews.services import review_create
 from tests.factories import (
     ActiveRequestFactory,
     ExpertFactory,
-    MessageFactory,
-    ReviewFactory,
     SupportRequestFactory,
 )
 from tests.helpers.api import client_for
@@ -20,11 +21,11 @@ def test_stats_count_people_requests_messages_and_ratings(admin_client, user):
     SupportRequestFactory.create(requester=user)
     SupportRequestFactory.create(requester=user, status="CANCELLED")
     active = ActiveRequestFactory.create(requester=user)
-    MessageFactory.create(request=active, seq=1)
-    MessageFactory.create(request=active, seq=2)
-    ReviewFactory.create(rating=5)
-    ReviewFactory.create(rating=4)
-    ReviewFactory.create(rating=4)
+    message_post(request_id=active.pk, sender=user, content="Hello")
+    message_post(request_id=active.pk, sender=user, content="Anyone there?")
+    for rating in (5, 4, 4):
+        closed = ActiveRequestFactory.create(status="CLOSED", closed_at=timezone.now())
+        review_create(request_id=closed.pk, reviewer=closed.requester, rating=rating)
 
     response = admin_client.get(STATS)
 
