@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from accounts.forms import AdminSignInForm
 from accounts.models import Skill, User
 from accounts.services import users_deactivate
-from core.admin_pages import LargeTableAdmin
+from core.pages import LargeTableAdmin
 
 # /admin/ sign-in counts against the same per-email failure limit as the API's.
 admin.site.login_form = AdminSignInForm

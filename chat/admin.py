@@ -8,7 +8,7 @@ from django.utils.html import format_html, format_html_join
 
 from chat.models import Attachment, Message
 from chat.serializers import attachment_url
-from core.admin_pages import LargeTableAdmin
+from core.pages import LargeTableAdmin
 from support.admin import ReadOnlyInline, SupportRequestAdmin
 from support.models import SupportRequest
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from core.admin_pages import LargeTableAdmin
+from core.pages import LargeTableAdmin
 from reviews.models import Review
 
 

@@ -8,8 +8,8 @@ from django.http import HttpRequest
 
 from accounts.admin import UserAdmin
 from accounts.models import User
-from core.admin_pages import LargeTableAdmin
 from core.errors import DomainError
+from core.pages import LargeTableAdmin
 from support import services
 from support.models import ExpertProfile, RequestEvent, SupportRequest
 
