@@ -48,6 +48,7 @@ EVENT_FRAME = "client.frame"
 EVENT_MESSAGE = "chat.message"
 EVENT_TYPING = "chat.typing"
 EVENT_READ = "chat.read"
+EVENT_QUEUE = "chat.queue"
 EVENT_CLOSE = "socket.close"
 
 
