@@ -8,11 +8,16 @@ class ChatConfig(AppConfig):
     def ready(self) -> None:
         # accounts and support announce changes without knowing who listens: sockets do.
         from accounts.events import UserDeactivated
-        from chat.notifications import close_sockets_of_deactivated_user, notify_request_changed
+        from chat.notifications import (
+            close_sockets_of_deactivated_user,
+            notify_request_changed,
+            tell_sockets_of_queue_seat,
+        )
         from core.events import subscribe
-        from support.events import RequestChanged
+        from support.events import ExpertQueueChanged, RequestChanged
 
         subscribe(RequestChanged, notify_request_changed)
+        subscribe(ExpertQueueChanged, tell_sockets_of_queue_seat)
         subscribe(UserDeactivated, close_sockets_of_deactivated_user)
 
         from chat.timeouts import check_interval, timeouts_backlog, timeouts_job

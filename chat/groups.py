@@ -36,11 +36,19 @@ def request_group(request_id: UUID | str) -> str:
     return f"request.{UUID(str(request_id)).hex}"
 
 
+def queue_group(skill_id: int | None) -> str:
+    """Experts' sockets, by the requests their queue shows: one group per skill, and one of
+    every expert for the requests that name no skill. A queue notification is one broadcast
+    to one of these, however many experts there are."""
+    return "queue.any" if skill_id is None else f"queue.skill.{skill_id}"
+
+
 # Channel-layer event types; the consumer has one handler for each (dots become underscores).
 EVENT_FRAME = "client.frame"
 EVENT_MESSAGE = "chat.message"
 EVENT_TYPING = "chat.typing"
 EVENT_READ = "chat.read"
+EVENT_QUEUE = "chat.queue"
 EVENT_CLOSE = "socket.close"
 
 
@@ -75,6 +83,24 @@ class ReadEvent(TypedDict):
     sender_channel: str
 
 
+class QueueEvent(TypedDict):
+    """`request-queued` / `request-taken` for the experts of a queue group: each socket sends
+    it on if its expert is available, and is not `taker_id` (who took the request)."""
+
+    type: Literal["chat.queue"]
+    frame: ServerFrame
+    taker_id: str | None
+
+
+class QueueSeatEvent(TypedDict):
+    """An expert's skills or availability changed: their sockets move to the queue groups of
+    `skill_ids` and take `is_available` as their filter."""
+
+    type: Literal["queue.seat"]
+    skill_ids: list[int]
+    is_available: bool
+
+
 class CloseEvent(TypedDict):
     """Close the socket with `code` (a deactivated account, one socket too many)."""
 
@@ -82,7 +108,9 @@ class CloseEvent(TypedDict):
     code: int
 
 
-LayerEvent = FrameEvent | MessageEvent | TypingEvent | ReadEvent | CloseEvent
+LayerEvent = (
+    FrameEvent | MessageEvent | TypingEvent | ReadEvent | QueueEvent | QueueSeatEvent | CloseEvent
+)
 
 
 def frame_event(frame: ServerFrame) -> FrameEvent:
@@ -91,6 +119,14 @@ def frame_event(frame: ServerFrame) -> FrameEvent:
 
 def message_event(message: MessageData) -> MessageEvent:
     return MessageEvent(type="chat.message", message=message)
+
+
+def queue_event(frame: ServerFrame, *, taker_id: str | None) -> QueueEvent:
+    return QueueEvent(type="chat.queue", frame=frame, taker_id=taker_id)
+
+
+def queue_seat_event(*, skill_ids: list[int], is_available: bool) -> QueueSeatEvent:
+    return QueueSeatEvent(type="queue.seat", skill_ids=skill_ids, is_available=is_available)
 
 
 def close_event(*, code: int) -> CloseEvent:

@@ -6,7 +6,16 @@ the request that caused them."""
 from typing import cast
 
 from accounts.events import UserDeactivated
-from chat.groups import broadcast, close_event, frame_event, request_group, user_group
+from chat.groups import (
+    broadcast,
+    close_event,
+    frame_event,
+    queue_event,
+    queue_group,
+    queue_seat_event,
+    request_group,
+    user_group,
+)
 from chat.protocol.server import (
     CLOSE_DEACTIVATED,
     RequestData,
@@ -16,9 +25,9 @@ from chat.protocol.server import (
     request_taken_frame,
     request_updated_frame,
 )
-from support.events import RequestChanged
+from support.events import ExpertQueueChanged, RequestChanged
 from support.models import RequestStatus
-from support.selectors import queue_watchers
+from support.selectors import expert_queue_seat
 from support.serializers import request_as_json
 
 
@@ -43,11 +52,18 @@ def notify_request_changed(event: RequestChanged) -> None:
         frame = request_taken_frame(request_id=str(request.pk))
     else:
         return
-    experts = queue_watchers(skill_id=request.skill_id).values_list("user_id", flat=True)
-    broadcast(
-        [user_group(expert_id) for expert_id in experts if expert_id != request.expert_id],
-        frame_event(frame),
-    )
+    # One broadcast to the experts whose queue shows it; each socket filters on its expert's
+    # availability (chat.consumer), instead of one send per expert from here.
+    taker = str(request.expert_id) if request.expert_id else None
+    broadcast([queue_group(request.skill_id)], queue_event(frame, taker_id=taker))
+
+
+def tell_sockets_of_queue_seat(event: ExpertQueueChanged) -> None:
+    """An expert's skills or availability changed: their sockets, on every process, move to the
+    right queue groups."""
+    seat = expert_queue_seat(expert_id=event.expert_id)
+    if seat is not None:
+        broadcast([user_group(event.expert_id)], queue_seat_event(**seat))
 
 
 def close_sockets_of_deactivated_user(event: UserDeactivated) -> None:

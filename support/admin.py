@@ -9,8 +9,10 @@ from django.http import HttpRequest
 from accounts.admin import UserAdmin
 from accounts.models import User
 from core.errors import DomainError
+from core.events import publish
 from core.pages import LargeTableAdmin
 from support import services
+from support.events import ExpertQueueChanged
 from support.models import ExpertProfile, RequestEvent, SupportRequest
 
 
@@ -26,9 +28,18 @@ class ExpertProfileInline(admin.StackedInline):
 admin.site.unregister(User)
 
 
+def _queue_seat_may_have_changed(user_id: Any) -> None:
+    # Skills or availability edited by hand: the expert's sockets move queue groups (chat).
+    publish(ExpertQueueChanged(expert_id=user_id))
+
+
 @admin.register(User)
 class UserWithProfileAdmin(UserAdmin):
     inlines = (*UserAdmin.inlines, ExpertProfileInline)
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        _queue_seat_may_have_changed(form.instance.pk)
 
 
 @admin.register(ExpertProfile)
@@ -47,6 +58,10 @@ class ExpertProfileAdmin(admin.ModelAdmin):
     filter_horizontal = ("skills",)
     autocomplete_fields = ("user",)
     readonly_fields = ("rating_avg", "rating_count", "rating_sum", "last_assigned_at")
+
+    def save_related(self, request: HttpRequest, form: Any, formsets: Any, change: bool) -> None:
+        super().save_related(request, form, formsets, change)
+        _queue_seat_may_have_changed(form.instance.user_id)
 
 
 class ReadOnlyInline(admin.TabularInline):

@@ -23,3 +23,11 @@ class RequestCreated:
     """A customer opened a request (published inside its transaction, before any matching)."""
 
     request: SupportRequest
+
+
+@dataclass(frozen=True)
+class ExpertQueueChanged:
+    """An expert's skills or availability changed: which requests their queue shows, and
+    whether they hear of queue changes at all."""
+
+    expert_id: UUID

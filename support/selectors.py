@@ -1,6 +1,7 @@
 """Reads shared by the support APIs, matching and the real-time layer above."""
 
 from datetime import datetime
+from typing import TypedDict
 from uuid import UUID
 
 from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
@@ -129,8 +130,31 @@ def eligible_experts(*, skill_id: int | None) -> QuerySet[ExpertProfile]:
 def queue_watchers(*, skill_id: int | None) -> QuerySet[ExpertProfile]:
     """Online, available experts in whose queue a request naming `skill_id` shows up, full or
     not: the ones told when it is queued and when it is gone. (Anyone with a free slot would
-    already have been matched, so limiting this to free experts would tell nobody.)"""
+    already have been matched, so limiting this to free experts would tell nobody.) The
+    sockets work this out themselves from their queue seat (below); this is its reference."""
     return _available_experts_with(skill_id=skill_id)
+
+
+class QueueSeat(TypedDict):
+    skill_ids: list[int]
+    is_available: bool
+
+
+def expert_queue_seat(*, expert_id: UUID) -> QueueSeat | None:
+    """Which queue groups an expert's sockets belong to (their skills), and whether they are
+    told of queue changes at all (available); None for anyone who is not an active expert."""
+    profile = (
+        ExpertProfile.objects.filter(expert_q("user__"), user_id=expert_id, user__is_active=True)
+        .values("is_available")
+        .first()
+    )
+    if profile is None:
+        return None
+    skill_ids = ExpertProfile.skills.through.objects.filter(expertprofile_id=expert_id)
+    return QueueSeat(
+        skill_ids=sorted(skill_ids.values_list("skill_id", flat=True)),
+        is_available=profile["is_available"],
+    )
 
 
 def _available_experts_with(*, skill_id: int | None) -> QuerySet[ExpertProfile]:

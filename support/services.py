@@ -34,7 +34,7 @@ from support.assignment import (
     lock_expert_profile,
     record_assignment,
 )
-from support.events import RequestChanged, RequestCreated
+from support.events import ExpertQueueChanged, RequestChanged, RequestCreated
 from support.matching import expert_became_eligible, match_request
 from support.models import (
     MAX_ACTIVE_REQUESTS_LIMIT,
@@ -120,6 +120,8 @@ def _expert_profile_update(
         old_ids = set(profile.skills.values_list("pk", flat=True))
         skills_changed = old_ids != {skill.pk for skill in new_skills}
         profile.skills.set(new_skills)
+    if skills_changed or profile.is_available != was_available:
+        publish(ExpertQueueChanged(expert_id=user.pk))
     if profile.is_available and (not was_available or skills_changed):
         # Waiting requests this expert can now take are handed over once this is committed; a
         # matching failure is logged and must not turn the saved edit into an error.

@@ -15,6 +15,7 @@ from django.conf import settings
 
 from accounts.models import User
 from chat.async_db import in_worker_thread
+from chat.consumer.queue import QueueSeats
 from chat.consumer.ratelimit import TokenBucket
 from chat.consumer.resilient import LayerResilientConsumer
 from chat.delivery import Delivery, Room
@@ -118,7 +119,7 @@ def move_read_position(*, request_id: str, user: User, seq: int) -> ReadPosition
     return read_position_move(request_id=request_id, user=user, seq=seq)
 
 
-class ChatConsumer(LayerResilientConsumer):
+class ChatConsumer(QueueSeats, LayerResilientConsumer):
     def __init__(self, *, hub: ProcessHub) -> None:
         super().__init__()
         self.hub = hub
@@ -161,6 +162,8 @@ class ChatConsumer(LayerResilientConsumer):
         self.user = user
         self.token_exp = token.exp
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
+        if user.is_expert:
+            await self.take_queue_seat(user_id=user.pk)
         offered = self.scope.get("subprotocols") or []
         await self.accept(subprotocol=BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in offered else None)
         self.background = [
@@ -185,7 +188,7 @@ class ChatConsumer(LayerResilientConsumer):
         if self.user is None:
             return []
         rooms = [request_group(request_id) for request_id in self.delivery.rooms]
-        return [user_group(self.user.pk), *rooms]
+        return [user_group(self.user.pk), *self.queue_groups(), *rooms]
 
     def _signed_in(self) -> User:
         assert self.user is not None  # frames are only read from an accepted socket

@@ -11,7 +11,7 @@ from channels.layers import BaseChannelLayer, channel_layers, get_channel_layer
 from django.db import connection, transaction
 
 from accounts.models import User
-from chat.groups import EVENT_FRAME, request_group, user_group
+from chat.groups import EVENT_FRAME, EVENT_QUEUE, queue_group, request_group, user_group
 from support.models import RequestStatus, SupportRequest
 from support.serializers import SupportRequestSerializer, request_as_json
 from support.services import request_accept, request_cancel, request_close, request_create
@@ -63,8 +63,22 @@ async def _frames(layer: BaseChannelLayer, channel: str, *, wait: float = 0.5) -
             _waiting[channel] = receive
             return frames
         event = receive.result()
-        assert event["type"] == EVENT_FRAME
+        assert event["type"] in (EVENT_FRAME, EVENT_QUEUE)
         frames.append(event["frame"])
+
+
+async def _queue_events(
+    layer: BaseChannelLayer, channel: str, *, wait: float = 0.5
+) -> list[tuple[dict, str | None]]:
+    """The queue events (frame and taker) that arrive on `channel` until it stays quiet."""
+    events: list[tuple[dict, str | None]] = []
+    while True:
+        try:
+            event = await asyncio.wait_for(layer.receive(channel), wait)
+        except TimeoutError:
+            return events
+        assert event["type"] == EVENT_QUEUE
+        events.append((event["frame"], event["taker_id"]))
 
 
 def _busy_expert(**kwargs: Any) -> User:
@@ -73,15 +87,13 @@ def _busy_expert(**kwargs: Any) -> User:
     return expert
 
 
-async def test_waiting_request_is_queued_to_online_experts_whose_queue_shows_it(layer):
+async def test_waiting_request_is_queued_once_to_the_queue_group_of_its_skill(layer):
     python = await sync_to_async(SkillFactory.create)(name="Python")
     requester = await sync_to_async(UserFactory.create)()
-    watcher = await sync_to_async(_busy_expert)(skills=[python])
-    offline = await sync_to_async(ExpertFactory.create)(is_online=False, profile__skills=[python])
-    unskilled = await sync_to_async(_busy_expert)()
-    requester_ch, watcher_ch, offline_ch, unskilled_ch = [
-        await _listen(layer, user_group(u.pk)) for u in (requester, watcher, offline, unskilled)
-    ]
+    await sync_to_async(_busy_expert)(skills=[python])  # nobody can take it: it waits
+    requester_ch = await _listen(layer, user_group(requester.pk))
+    python_ch = await _listen(layer, queue_group(python.pk))
+    everyone_ch = await _listen(layer, queue_group(None))
 
     created = await sync_to_async(request_create)(
         requester=requester, title="Help", description="", skill_name="Python"
@@ -92,22 +104,23 @@ async def test_waiting_request_is_queued_to_online_experts_whose_queue_shows_it(
     assert await _frames(layer, requester_ch) == [
         {"type": "request-updated", "request": request_as_json(created)}
     ]
-    queued = await _frames(layer, watcher_ch)
-    assert [f["type"] for f in queued] == ["request-queued"]
-    assert queued[0]["request"]["id"] == str(expected["id"])
-    assert queued[0]["request"]["skill"] == "Python"
-    assert queued[0]["request"]["user"] == {"id": str(requester.pk), "name": requester.name}
-    assert await _frames(layer, offline_ch) == []
-    assert await _frames(layer, unskilled_ch) == []
+    ((queued, taker),) = await _queue_events(layer, python_ch)
+    assert (queued["type"], taker) == ("request-queued", None)
+    assert queued["request"]["id"] == str(expected["id"])
+    assert queued["request"]["skill"] == "Python"
+    assert queued["request"]["user"] == {"id": str(requester.pk), "name": requester.name}
+    # Experts without the skill are not in that group; the group of every expert is for
+    # requests that name no skill.
+    assert await _queue_events(layer, everyone_ch) == []
 
 
 async def test_matched_request_tells_requester_and_expert_and_others_that_it_is_taken(layer):
     requester = await sync_to_async(UserFactory.create)()
     winner = await sync_to_async(online_expert)()
-    busy = await sync_to_async(_busy_expert)()
+    await sync_to_async(_busy_expert)()
     requester_ch = await _listen(layer, user_group(requester.pk))
     winner_ch = await _listen(layer, user_group(winner.pk))
-    busy_ch = await _listen(layer, user_group(busy.pk))
+    everyone_ch = await _listen(layer, queue_group(None))
 
     created = await sync_to_async(request_create)(requester=requester, title="Help")
 
@@ -119,7 +132,8 @@ async def test_matched_request_tells_requester_and_expert_and_others_that_it_is_
         ]
         assert frames[0]["request"]["expert"] == {"id": str(winner.pk), "name": winner.name}
     taken = {"type": "request-taken", "request_id": str(created.pk)}
-    assert await _frames(layer, busy_ch) == [taken]
+    # One broadcast; the winner's sockets skip it (they are its taker).
+    assert await _queue_events(layer, everyone_ch) == [(taken, str(winner.pk))]
 
 
 async def test_accept_and_close_are_announced_in_the_request_room(layer):
@@ -139,16 +153,16 @@ async def test_accept_and_close_are_announced_in_the_request_room(layer):
 
 
 async def test_cancelled_request_is_gone_from_watchers_queues(layer):
-    watcher = await sync_to_async(_busy_expert)()
+    await sync_to_async(_busy_expert)()
     requester = await sync_to_async(UserFactory.create)()
     created = await sync_to_async(request_create)(requester=requester, title="Help")
-    watcher_ch = await _listen(layer, user_group(watcher.pk))
+    everyone_ch = await _listen(layer, queue_group(None))
     requester_ch = await _listen(layer, user_group(requester.pk))
 
     await sync_to_async(request_cancel)(request_id=created.pk, actor=requester)
 
     taken = {"type": "request-taken", "request_id": str(created.pk)}
-    assert await _frames(layer, watcher_ch) == [taken]
+    assert await _queue_events(layer, everyone_ch) == [(taken, None)]
     assert [f["request"]["status"] for f in await _frames(layer, requester_ch)] == ["CANCELLED"]
 
 
