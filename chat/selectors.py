@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import F, OuterRef, Subquery, Sum, UUIDField
+from django.db.models import F, Sum
 
 from accounts.models import User
 from chat.models import Message
@@ -93,16 +93,12 @@ def message_count() -> int:
 def first_response_times(*, since: datetime, in_database: bool | None = None) -> Breakdown:
     """Seconds from opening a request to the first message of an expert in it (anyone but the
     requester writes as its expert), of the requests opened since `since` that got one:
-    overall, and per the expert who wrote that message."""
-    first_reply = (
-        Message.objects.filter(request=OuterRef("pk"))
-        .exclude(sender=OuterRef("requester"))
-        .order_by("seq")
-    )
+    overall, and per the expert who wrote that message. Read from the request, where storing
+    that message recorded it (chat.services)."""
+    answered = SupportRequest.objects.filter(created_at__gte=since, first_response_at__isnull=False)
     return duration_breakdown(
-        SupportRequest.objects.filter(created_at__gte=since),
-        seconds=Seconds(Subquery(first_reply.values("created_at")[:1]), F("created_at")),
-        # UUIDField: read back as a UUID on every backend (SQLite stores it as text).
-        group=Subquery(first_reply.values("sender_id")[:1], output_field=UUIDField()),
+        answered,
+        seconds=Seconds(F("first_response_at"), F("created_at")),
+        group=F("first_responder_id"),
         in_database=in_database,
     )

@@ -34,11 +34,17 @@ _SEQ_MAX = 2**31 - 1
 # more frame in before it is closed). The row lock this UPDATE holds until commit serialises
 # seq assignment per request, so seqs have no gaps or repeats.
 # Sending moves the sender's own read position to the new message.
+# The sender's read position moves to the new message; the first message of anyone but the
+# requester is the request's first response (when, and by whom).
 _NEXT_SEQ_SQL = (
     f"UPDATE {_REQUESTS} SET last_seq = last_seq + 1, "
     "requester_read_seq = CASE WHEN requester_id = %s THEN last_seq + 1 "
     "ELSE requester_read_seq END, "
-    "expert_read_seq = CASE WHEN expert_id = %s THEN last_seq + 1 ELSE expert_read_seq END "
+    "expert_read_seq = CASE WHEN expert_id = %s THEN last_seq + 1 ELSE expert_read_seq END, "
+    "first_response_at = CASE WHEN first_response_at IS NULL AND requester_id <> %s "
+    "THEN %s ELSE first_response_at END, "
+    "first_responder_id = CASE WHEN first_response_at IS NULL AND requester_id <> %s "
+    "THEN %s ELSE first_responder_id END "
     "WHERE id = %s AND status = %s AND (requester_id = %s OR expert_id = %s) "
     f"AND EXISTS (SELECT 1 FROM {_USERS} WHERE id = %s AND is_active) "
     "RETURNING last_seq"
@@ -162,7 +168,12 @@ def _insert_with_next_seq(message: Message) -> bool:
     """Give the message the request's next seq and insert it; False if the request is not
     ACTIVE, or the sender does not take part or was deactivated. Runs in `_one_transaction()`."""
     sender = _db_uuid(message.sender_id)
+    sent_at = connection.ops.adapt_datetimefield_value(message.created_at)
     seq_params = [
+        sender,
+        sender,
+        sender,
+        sent_at,
         sender,
         sender,
         _db_uuid(message.request_id),

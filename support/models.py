@@ -76,6 +76,17 @@ class SupportRequest(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     accepted_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The first message anyone but the requester wrote (an expert's), and who wrote it: set by
+    # the statement that stores that message, for the response-time figures (admin/stats/).
+    first_response_at = models.DateTimeField(null=True, blank=True, editable=False)
+    first_responder = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     # The seq of the newest chat message; bumped in the same transaction as each insert.
     last_seq = models.PositiveIntegerField(default=0)
     # How far each participant has read: only moves forward, never past last_seq (chat.services

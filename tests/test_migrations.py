@@ -119,3 +119,43 @@ def test_requests_older_than_the_timeline_get_entries_from_their_timestamps(late
         ("assigned", None, {"expert": {"id": str(expert.pk), "name": "Ex"}, "backfilled": True}),
         ("closed", None, {"backfilled": True}),
     ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_requests_answered_before_first_responses_were_recorded_get_theirs_from_history(latest):
+    old = migrate([("support", "0005_newest_first_indexes"), ("chat", "0003_attachments")])
+    users = old.get_model("accounts", "User").objects
+    customer = users.create(email="c@example.com", name="Cy", role="USER")
+    expert = users.create(email="e@example.com", name="Ex", role="EXPERT")
+    requests = old.get_model("support", "SupportRequest").objects
+    messages = old.get_model("chat", "Message").objects
+    now = timezone.now()
+    answered = requests.create(
+        requester=customer,
+        expert=expert,
+        title="Answered",
+        status="ACTIVE",
+        accepted_at=now,
+        last_seq=3,
+    )
+    unanswered = requests.create(
+        requester=customer, expert=expert, title="Not yet", status="ACTIVE", last_seq=1
+    )
+    for seq, sender, minutes in ((1, customer, 0), (2, expert, 5), (3, expert, 9)):
+        messages.create(
+            request=answered,
+            sender=sender,
+            seq=seq,
+            content="m",
+            created_at=now.replace(minute=minutes),
+        )
+    messages.create(request=unanswered, sender=customer, seq=1, content="m", created_at=now)
+
+    migrate(latest)
+
+    from support.models import SupportRequest
+
+    first = SupportRequest.objects.get(pk=answered.pk)
+    assert (first.first_response_at, first.first_responder_id) == (now.replace(minute=5), expert.pk)
+    none = SupportRequest.objects.get(pk=unanswered.pk)
+    assert (none.first_response_at, none.first_responder_id) == (None, None)

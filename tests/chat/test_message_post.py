@@ -80,3 +80,21 @@ def test_the_socket_shape_of_a_message_is_the_rest_shape():
     message = MessageFactory.create(client_id="c-1")
     message = Message.objects.select_related("sender").get(pk=message.pk)
     assert message_data(message) == json.loads(json.dumps(MessageSerializer(message).data))
+
+
+@pytest.mark.django_db
+def test_the_first_message_of_anyone_but_the_requester_is_recorded_as_the_first_response():
+    request = ActiveRequestFactory.create()
+    expert = request.expert
+    assert expert is not None
+
+    message_post(request_id=request.pk, sender=request.requester, content="Hello?")
+    request.refresh_from_db()
+    assert (request.first_response_at, request.first_responder_id) == (None, None)
+
+    answer, _ = message_post(request_id=request.pk, sender=expert, content="Hi!")
+    message_post(request_id=request.pk, sender=expert, content="How can I help?")
+
+    request.refresh_from_db()
+    assert request.first_response_at == answer.created_at
+    assert request.first_responder_id == expert.pk

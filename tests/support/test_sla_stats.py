@@ -39,6 +39,10 @@ def _answered_after(seconds: float, expert=None, opened: datetime = OPENED) -> S
     MessageFactory.create(
         request=request, sender=request.expert, seq=3, created_at=at + timedelta(seconds=5)
     )
+    # What storing those messages records (chat.services); the factories write rows directly.
+    SupportRequest.objects.filter(pk=request.pk).update(
+        last_seq=3, first_response_at=at, first_responder=request.expert
+    )
     return request
 
 
