@@ -76,14 +76,17 @@ class Worker:
         self._threads: list[threading.Thread] = []
 
     def start(self) -> None:
-        for job_name, index in self._wake:
-            job = next(job for job in self._jobs if job.name == job_name)
-            thread = threading.Thread(
-                target=self._loop, args=(job, index), name=f"worker:{job.name}:{index}", daemon=True
-            )
-            thread.start()
-            self._threads.append(thread)
+        for job in self._jobs:
+            for index in range(job.threads):
+                self._start_thread(job, index)
         logger.info("Worker started: %s", ", ".join(job.name for job in self._jobs) or "no jobs")
+
+    def _start_thread(self, job: Job, index: int) -> None:
+        thread = threading.Thread(
+            target=self._loop, args=(job, index), name=f"worker:{job.name}:{index}", daemon=True
+        )
+        thread.start()
+        self._threads.append(thread)
 
     def wake(self, name: str | None = None) -> None:
         """Run a job (or all of them) now rather than after its interval: work became due."""
