@@ -36,14 +36,11 @@ SERVER_MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="expert-support-media-"))
 atexit.register(shutil.rmtree, SERVER_MEDIA_ROOT, ignore_errors=True)
 
 
-@dataclass
-class DaphneServer:
-    name: str
+class _ServedOnLoopback:
+    """What the tests need of anything serving on a loopback port: its process and addresses."""
+
     port: int
-    access_log: Path
-    stdout_log: Path
-    stderr_log: Path
-    process: subprocess.Popen = field(repr=False)
+    process: subprocess.Popen
 
     @property
     def pid(self) -> int:
@@ -56,6 +53,16 @@ class DaphneServer:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/ws/"
+
+
+@dataclass
+class DaphneServer(_ServedOnLoopback):
+    name: str
+    port: int
+    access_log: Path
+    stdout_log: Path
+    stderr_log: Path
+    process: subprocess.Popen = field(repr=False)
 
     def output(self) -> str:
         """Everything the process wrote: access log, stdout and stderr."""
@@ -190,25 +197,13 @@ def stop_servers(servers: list[DaphneServer]) -> None:
 
 
 @dataclass
-class Launcher:
+class Launcher(_ServedOnLoopback):
     """`python -m config.serve`: one port served by several worker processes, each restarted by
     the launcher when it dies."""
 
     port: int
     log: Path
     process: subprocess.Popen = field(repr=False)
-
-    @property
-    def pid(self) -> int:
-        return self.process.pid
-
-    @property
-    def http_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws_url(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/ws/"
 
     def workers(self) -> list[psutil.Process]:
         """The live worker processes (a dead one is not listed, even before it is reaped)."""
