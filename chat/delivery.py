@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from chat.protocol.server import MessageData, Ref, ServerFrame, new_message_frame
 from chat.sync import RoomSync
+from core.metrics import CATCH_UPS, GAP_FILLS
 
 logger = logging.getLogger(__name__)
 
@@ -81,6 +82,11 @@ class Delivery:
         if room is None:
             return False
         async with room.lock:
+            if self.rooms.get(request_id) is room and message["seq"] > room.last_seq + 1:
+                # A broadcast after a gap: the ones between were lost, or are still on their
+                # way from another process. (The sender's own ack may run ahead of broadcasts in
+                # flight all the time; only this path counts.)
+                GAP_FILLS.inc()
             return await self.deliver_locked(request_id, room, message, ref=ref)
 
     async def deliver_locked(
@@ -105,7 +111,8 @@ class Delivery:
         if room is None or up_to_seq <= room.last_seq:
             return
         async with room.lock:
-            if self.rooms.get(request_id) is room:
+            if self.rooms.get(request_id) is room and up_to_seq > room.last_seq:
+                CATCH_UPS.inc()
                 await self.fill_locked(request_id, room, up_to_seq=up_to_seq)
 
     async def fill_locked(self, request_id: str, room: Room, *, up_to_seq: int) -> None:

@@ -7,6 +7,11 @@ daphne, through config.daphne_main, or of uvicorn), so N processes serve one add
 kernel spreads new connections between them. The parent stays small: it forwards SIGTERM/SIGINT
 to the children, waits for them, and restarts a child that dies unexpectedly. Rooms, presence and
 notifications are shared through Redis, so more than one worker needs REDIS_URL.
+
+Metrics: the workers run prometheus-client's multiprocess mode in PROMETHEUS_MULTIPROC_DIR (a
+directory of the launcher's own, removed at exit, unless that variable names one, which is
+emptied at start), so `/metrics` of whichever worker answers reports every worker, and counters
+keep counting across a worker's restart.
 """
 
 from __future__ import annotations
@@ -15,15 +20,18 @@ import argparse
 import logging
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import environ
+from prometheus_client import multiprocess
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 logger = logging.getLogger("config.serve")
@@ -106,6 +114,24 @@ def bind(*, host: str, port: int) -> socket.socket:
     return listener
 
 
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def prepare_metrics_directory() -> tuple[str, bool]:
+    """The workers' PROMETHEUS_MULTIPROC_DIR, emptied (files of an earlier run would be counted
+    again), and whether the launcher created it (then it removes it at exit)."""
+    directory = os.environ.get(METRICS_DIR_VARIABLE, "").strip()
+    if not directory:
+        directory = tempfile.mkdtemp(prefix="expert-support-metrics-")
+        os.environ[METRICS_DIR_VARIABLE] = directory
+        return directory, True
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
+    return directory, False
+
+
 def proxy_options(*, uvicorn: bool) -> list[str]:
     """Trust the proxy's X-Forwarded-* headers only when PROXY_HEADERS=true: without a proxy in
     front that sets them, any client could claim any address (and dodge the per-address
@@ -163,6 +189,13 @@ def child_command(*, server: str, fd: int, verbosity: int) -> list[str]:
         str(verbosity),
         "config.asgi:application",
     ]
+
+
+def forget_metrics_of(pid: int) -> None:
+    """A worker is gone: its per-process gauges (open sockets...) stop being reported."""
+    directory = os.environ.get(METRICS_DIR_VARIABLE)
+    if directory:
+        multiprocess.mark_process_dead(pid, directory)
 
 
 class Supervisor:
@@ -223,6 +256,7 @@ class Supervisor:
                 worker.backoff = min(worker.backoff * 2, MAX_BACKOFF_SECONDS)
             worker.restart_at = now + worker.backoff
             worker.restarts += 1
+            forget_metrics_of(worker.process.pid)
             logger.warning(
                 "worker %d (pid %d) exited with %s; restarting in %.1fs",
                 worker.index,
@@ -242,6 +276,7 @@ class Supervisor:
                 logger.warning("worker %d did not stop in time; killing it", worker.index)
                 worker.process.kill()
                 worker.process.wait()
+            forget_metrics_of(worker.process.pid)
         self.listener.close()
         return 0
 
@@ -258,6 +293,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"config.serve: {exc}", file=sys.stderr)
         return 2
     raise_open_files_limit()
+    metrics_directory, own_directory = prepare_metrics_directory()
     listener = bind(host=args.host, port=args.port)
     supervisor = Supervisor(
         listener=listener,
@@ -271,7 +307,11 @@ def main(argv: list[str] | None = None) -> int:
     logger.info(
         "serving on %s:%d with %d %s worker(s)", args.host, args.port, args.workers, args.server
     )
-    return supervisor.run()
+    try:
+        return supervisor.run()
+    finally:
+        if own_directory:
+            shutil.rmtree(metrics_directory, ignore_errors=True)
 
 
 if __name__ == "__main__":
