@@ -143,5 +143,6 @@ async def test_an_untrusted_request_id_is_replaced_by_one_of_the_servers(launch_
 
     assert given != "chosen-by-the-client"
     assert len(given) == 32
-    (line,) = [r for r in json_records(server.output()) if r["logger"] == "config.access"]
+    records = json_records(server.output())
+    (line,) = [record for record in records if record.get("path") == "/healthz/live"]
     assert line["request_id"] == given
