@@ -78,6 +78,7 @@ def _bearer_matches(authorization: str, token: str) -> bool:
 def exposition() -> bytes:
     """The text every scrape gets: the processes' metrics, then the worker's backlog."""
     if os.environ.get(MULTIPROC_DIR_VARIABLE):
+        forget_dead_processes()
         processes = CollectorRegistry()
         multiprocess.MultiProcessCollector(processes)
         own = generate_latest(processes)
@@ -117,12 +118,12 @@ class WorkerBacklogCollector(Collector):
             GaugeMetricFamily(
                 f"{PREFIX}_worker_pending_items",
                 "Items of each worker job that are due now and not yet done.",
-                labels=["job"],
+                labels=["worker_job"],
             ),
             GaugeMetricFamily(
                 f"{PREFIX}_worker_oldest_due_seconds",
                 "Seconds the oldest due item of each worker job has waited (0: none is due).",
-                labels=["job"],
+                labels=["worker_job"],
             ),
         )
 
@@ -133,7 +134,7 @@ class WorkerBacklogCollector(Collector):
 def forget_dead_processes() -> None:
     """Drop the per-process gauges of processes that no longer run (a process killed before its
     launcher could say so), so they stop being reported. Their counters stay: the totals of a
-    counter never go down. Called as each server process starts."""
+    counter never go down. Called as each server process starts, and at each scrape."""
     directory = os.environ.get(MULTIPROC_DIR_VARIABLE)
     if not directory:
         return

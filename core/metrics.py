@@ -81,12 +81,12 @@ ORM_QUEUE_DEPTH = Gauge(
 WORKER_ITEMS = Counter(
     f"{PREFIX}_worker_items",
     "Items the worker's jobs handled, by job.",
-    ["job"],
+    ["worker_job"],
 )
 WORKER_FAILURES = Counter(
     f"{PREFIX}_worker_failures",
     "Runs of a worker job that failed (an outage or a bug; see the log), by job.",
-    ["job"],
+    ["worker_job"],
 )
 WEBHOOK_DELIVERIES = Counter(
     f"{PREFIX}_webhook_deliveries",

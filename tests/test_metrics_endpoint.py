@@ -107,7 +107,7 @@ def test_the_workers_backlog_is_read_from_the_database_at_each_scrape(token, cli
 
     samples = scrape(client)
 
-    job = (("job", "webhooks"),)
+    job = (("worker_job", "webhooks"),)
     assert samples[("expert_support_worker_pending_items", job)] == 2
     assert 89 < samples[("expert_support_worker_oldest_due_seconds", job)] < 100
 

@@ -21,8 +21,8 @@ from tests.integrations.test_webhook_delivery import send_until_idle
 
 
 def test_worker_items_and_failed_runs_are_counted_by_job():
-    items = Moves("expert_support_worker_items_total", job="metrics-test")
-    failures = Moves("expert_support_worker_failures_total", job="metrics-test")
+    items = Moves("expert_support_worker_items_total", worker_job="metrics-test")
+    failures = Moves("expert_support_worker_failures_total", worker_job="metrics-test")
 
     def broken() -> int:
         raise RuntimeError("a bug")
