@@ -504,5 +504,5 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
 
     async def send_frame(self, frame: ServerFrame) -> None:
         if frame["type"] == "error":
-            ERROR_FRAMES.labels(frame["code"]).inc()  # type: ignore[typeddict-item]
+            ERROR_FRAMES.labels(frame["code"]).inc()
         await self.send(text_data=frame_text(frame))
