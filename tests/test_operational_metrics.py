@@ -49,7 +49,7 @@ def test_webhook_deliveries_are_counted_by_outcome(settings):
         )
         receiver.script = [500, 204, 500, 500, 500]
         for key in ("r-1", "r-2"):
-            webhook_event_record(event="message.created", ordering_key=key, data=lambda: {})
+            webhook_event_record(event="message.created", ordering_key=key, data=dict)
             send_until_idle()
 
     # r-1: 500, then 204. r-2: 500, 500 (both retries used), then 500 for good.
@@ -76,9 +76,7 @@ def test_a_sweep_of_a_dead_process_counts_itself_and_the_users_it_took_offline(
 
 @pytest.mark.django_db
 def test_http_requests_are_counted_by_route_method_and_status(user_client):
-    me = Moves(
-        "expert_support_http_requests_total", route="api/me/", method="GET", status="200"
-    )
+    me = Moves("expert_support_http_requests_total", route="api/me/", method="GET", status="200")
     unauthenticated = Moves(
         "expert_support_http_requests_total", route="api/me/", method="GET", status="401"
     )

@@ -35,7 +35,9 @@ async def test_an_empty_redis_in_place_of_the_old_one_loses_no_message(
     user_socket = await joined(requester, active_request)
     expert_socket = await joined(assigned_expert, active_request)
     for text in ("one", "two"):
-        await ask(expert_socket, {"type": "send-message", "request_id": request_id, "content": text})
+        await ask(
+            expert_socket, {"type": "send-message", "request_id": request_id, "content": text}
+        )
     await drain(user_socket)
 
     await asyncio.to_thread(wipe_our_keys)
