@@ -43,6 +43,7 @@ from chat.middleware import (
 )
 from chat.presence import presence_frame_of
 from chat.protocol.client import (
+    CLIENT_FRAMES,
     Authenticate,
     ClientFrame,
     FrameError,
@@ -99,6 +100,9 @@ SERVER_ERROR_RETRY_AFTER = 2
 PENDING_FRAMES = 32
 # Typing indicators beyond this are dropped silently; they are hints, not messages.
 TYPING_RATE, TYPING_BURST = 5.0, 10
+# The counter of each frame type, looked up once: half the cost of an increment on every frame.
+FRAMES_OF_TYPE = {kind.type: FRAMES_RECEIVED.labels(kind.type) for kind in CLIENT_FRAMES}
+INVALID_FRAMES = FRAMES_RECEIVED.labels("invalid")
 
 
 @in_worker_thread
@@ -240,7 +244,7 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
         times, and a client sending faster than the server works is told so at once instead of
         piling frames up in server memory."""
         if text_data is None:
-            FRAMES_RECEIVED.labels("invalid").inc()
+            INVALID_FRAMES.inc()
             await self.send_frame(error_frame("invalid_payload", "Frames must be JSON text."))
             return
         # A character is at least one byte: only long frames need encoding to be measured.
@@ -251,12 +255,12 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
         try:
             frame = parse_frame(text_data)
         except FrameError as exc:
-            FRAMES_RECEIVED.labels("invalid").inc()
+            INVALID_FRAMES.inc()
             await self.send_frame(
                 error_frame(exc.code, exc.detail, ref=exc.ref, request_id=exc.request_id)
             )
             return
-        FRAMES_RECEIVED.labels(frame.type).inc()
+        FRAMES_OF_TYPE[frame.type].inc()
         try:
             self._admit(frame)
         except FrameError as exc:
