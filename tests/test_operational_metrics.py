@@ -10,12 +10,12 @@ from django.utils import timezone
 
 from accounts.models import User
 from chat.models import ServerProcess, SocketConnection
-from chat.presence import presence_sweep
+from chat.presence import PROCESS_ID, presence_sweep, process_heartbeat
 from core.outages import Dependency
 from core.worker import Job, run_once
 from integrations.models import WebhookEndpoint
 from integrations.outbox import webhook_event_record
-from tests.chat.test_socket_metrics import Moves
+from tests.helpers.metrics import Moves
 from tests.helpers.receiver import webhook_receiver
 from tests.integrations.test_webhook_delivery import send_until_idle
 
@@ -108,3 +108,13 @@ def test_a_dependency_is_down_from_its_first_failure_until_it_answers_again():
     assert up.by == -1
     dependency.answered()
     assert up.by == 0
+
+
+def test_sockets_recorded_again_after_this_process_was_swept_are_counted(transactional_db, user):
+    restored = Moves("expert_support_presence_corrections_total", kind="restored")
+    ServerProcess.objects.filter(pk=PROCESS_ID).delete()  # swept while it could not heart-beat
+
+    process_heartbeat(sockets={"specific.here!1": str(user.pk)})
+
+    assert restored.by == 1
+    assert SocketConnection.objects.filter(channel_name="specific.here!1").exists()

@@ -7,10 +7,10 @@ import time
 
 import pytest
 from django.test import override_settings
-from prometheus_client import REGISTRY
 
 from chat.async_db import _MeteredPool
 from tests.chat.test_delivery import broadcast_raw, store_silently
+from tests.helpers.metrics import Moves
 from tests.helpers.sockets import (
     WAIT,
     ask,
@@ -22,22 +22,6 @@ from tests.helpers.sockets import (
 )
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def value(name: str, **labels: str) -> float:
-    return REGISTRY.get_sample_value(name, labels) or 0.0
-
-
-class Moves:
-    """The change of one metric sample between two moments of a test."""
-
-    def __init__(self, name: str, **labels: str) -> None:
-        self.name, self.labels = name, labels
-        self.before = value(name, **labels)
-
-    @property
-    def by(self) -> float:
-        return value(self.name, **self.labels) - self.before
 
 
 async def test_an_accepted_handshake_is_counted_timed_and_held_open_until_it_closes(user):
