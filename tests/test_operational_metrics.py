@@ -4,6 +4,7 @@ happens."""
 from datetime import timedelta
 
 import pytest
+from autobahn.websocket.types import ConnectionDeny
 from django.db import OperationalError
 from django.test import Client
 from django.utils import timezone
@@ -11,6 +12,8 @@ from django.utils import timezone
 from accounts.models import User
 from chat.models import ServerProcess, SocketConnection
 from chat.presence import PROCESS_ID, presence_sweep, process_heartbeat
+from config import lifecycle
+from config.daphne_server import WebSocketProtocol
 from core.outages import Dependency
 from core.worker import Job, run_once
 from integrations.models import WebhookEndpoint
@@ -118,3 +121,16 @@ def test_sockets_recorded_again_after_this_process_was_swept_are_counted(transac
 
     assert restored.by == 1
     assert SocketConnection.objects.filter(channel_name="specific.here!1").exists()
+
+
+def test_a_handshake_refused_while_draining_is_counted_as_draining():
+    draining = Moves("expert_support_websocket_handshakes_refused_total", reason="draining")
+    protocol = WebSocketProtocol.__new__(WebSocketProtocol)  # refused before it reads anything
+    lifecycle.draining.set()
+    try:
+        with pytest.raises(ConnectionDeny):
+            protocol.onConnect(None)
+    finally:
+        lifecycle.draining.clear()
+
+    assert draining.by == 1
