@@ -13,6 +13,7 @@ from typing import Any
 import environ
 import filetype
 from django.core.exceptions import ImproperlyConfigured
+from pythonjsonlogger.core import RESERVED_ATTRS
 
 from config.email_url import email_config
 from config.schema_components import FIELD_ERRORS_COMPONENT
@@ -493,6 +494,9 @@ LOGGING = {
             "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
             "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            # Fields passed with a record that are never written: Django's `request` would be
+            # written with its query string, which may carry a token (?token=).
+            "reserved_attrs": [*RESERVED_ATTRS, "request", "scope"],
         },
     },
     "filters": {
