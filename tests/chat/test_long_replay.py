@@ -75,9 +75,7 @@ async def test_a_message_sent_during_the_replay_comes_after_it_once(active_reque
     await expert_socket.disconnect()
 
 
-async def test_the_socket_answers_other_frames_while_the_backlog_streams(
-    active_request, requester
-):
+async def test_the_socket_answers_other_frames_while_the_backlog_streams(active_request, requester):
     await store_conversation(active_request, BACKLOG)
     socket = await connected(requester)
     request_id = str(active_request.pk)
