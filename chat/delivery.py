@@ -47,6 +47,8 @@ class Delivery:
         self._fetch_messages = fetch_messages
         self._room_sync = room_sync
         self.rooms: dict[str, Room] = {}
+        # Backlogs being sent after their room's `joined` (stream_backlog), by room.
+        self._backlogs: dict[str, asyncio.Task[None]] = {}
 
     def is_joined(self, request_id: str) -> bool:
         return request_id in self.rooms
@@ -60,6 +62,8 @@ class Delivery:
         return room
 
     def forget(self, request_id: str) -> None:
+        if (backlog := self._backlogs.pop(request_id, None)) is not None:
+            backlog.cancel()
         if self.rooms.pop(request_id, None) is not None:
             self._room_sync.unwatch(request_id, self)
 
@@ -117,12 +121,41 @@ class Delivery:
 
     async def fill_locked(self, request_id: str, room: Room, *, up_to_seq: int) -> None:
         while room.last_seq < up_to_seq:
-            batch = await self._fetch_messages(request_id, room.last_seq, up_to_seq)
-            if not batch:
-                # Cannot happen while seqs are gap-free; never spin if it somehow does.
-                logger.error("room %s: seqs %s..%s missing", request_id, room.last_seq, up_to_seq)
+            if not await self._send_batch_locked(request_id, room, up_to_seq=up_to_seq):
                 return
-            for message in batch:
-                await self._send_frame(new_message_frame(message))
-                room.last_seq = message["seq"]
-            room.delivered_at = time.monotonic()
+
+    async def fill_one_batch_locked(self, request_id: str, room: Room, *, up_to_seq: int) -> None:
+        """`fill_locked`, but at most one batch (as many as one read returns)."""
+        if room.last_seq < up_to_seq:
+            await self._send_batch_locked(request_id, room, up_to_seq=up_to_seq)
+
+    def stream_backlog(self, request_id: str, *, up_to_seq: int) -> None:
+        """Deliver the room's messages up to `up_to_seq` in the background, one batch per turn
+        of the room's lock, so a live message or the socket's own send can go between batches
+        (each still in seq order: a live message past the backlog fills the rest first)."""
+        if (earlier := self._backlogs.get(request_id)) is not None:
+            earlier.cancel()
+        self._backlogs[request_id] = asyncio.create_task(
+            self._stream(request_id, up_to_seq=up_to_seq)
+        )
+
+    async def _stream(self, request_id: str, *, up_to_seq: int) -> None:
+        while (room := self.rooms.get(request_id)) is not None and room.last_seq < up_to_seq:
+            async with room.lock:
+                if self.rooms.get(request_id) is not room:
+                    break
+                if not await self._send_batch_locked(request_id, room, up_to_seq=up_to_seq):
+                    break
+        self._backlogs.pop(request_id, None)
+
+    async def _send_batch_locked(self, request_id: str, room: Room, *, up_to_seq: int) -> bool:
+        batch = await self._fetch_messages(request_id, room.last_seq, up_to_seq)
+        if not batch:
+            # Cannot happen while seqs are gap-free; never spin if it somehow does.
+            logger.error("room %s: seqs %s..%s missing", request_id, room.last_seq, up_to_seq)
+            return False
+        for message in batch:
+            await self._send_frame(new_message_frame(message))
+            room.last_seq = message["seq"]
+        room.delivered_at = time.monotonic()
+        return True

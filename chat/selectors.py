@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from django.db.models import F, Sum
+from django.db.models import F
 
 from accounts.models import User
 from chat.models import Message
@@ -81,13 +81,6 @@ def message_history(
         return MessagePage(results=page[:limit], has_more=len(page) > limit)
     page = list(messages.filter(seq__lt=before).order_by("-seq")[: limit + 1])
     return MessagePage(results=page[:limit][::-1], has_more=len(page) > limit)
-
-
-def message_count() -> int:
-    """Every stored message. A request's messages are numbered 1..last_seq with no gap, so this
-    is the sum of last_seq: one pass over the requests, not over every message."""
-    total = SupportRequest.objects.aggregate(total=Sum("last_seq"))["total"]
-    return total or 0
 
 
 def first_response_times(*, since: datetime, in_database: bool | None = None) -> Breakdown:

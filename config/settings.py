@@ -317,6 +317,9 @@ WS_MESSAGE_BURST = env_number("WS_MESSAGE_BURST", default=20)
 WS_MAX_FRAME_BYTES = 64 * 1024
 # Sockets one user may hold across all processes; a new one past this closes their oldest (4008).
 WS_MAX_SOCKETS_PER_USER = env_number("WS_MAX_SOCKETS_PER_USER", default=10, minimum=1)
+# The longest replay a `join-request` gets (messages after its `after_seq`); a client further
+# behind reads the history over REST. Bounds what one join can queue on a socket.
+WS_REPLAY_MAX = env_number("WS_REPLAY_MAX", default=10_000, minimum=1)
 # Handshakes one server process works on at once; past this, new ones get 503 with Retry-After
 # (this many seconds) at once, instead of all of them timing out together in a connect storm.
 WS_MAX_PENDING_HANDSHAKES = env_number("WS_MAX_PENDING_HANDSHAKES", default=64, minimum=1)

@@ -41,6 +41,8 @@ class ExpertReviewListApi(generics.ListAPIView[Review]):
     """An expert's reviews, newest first."""
 
     name = "Expert's reviews"
+    # Pages by cursor as well as by number (config.pagination).
+    keyset_pagination = True
     serializer_class = ReviewSerializer
 
     def get_queryset(self) -> QuerySet[Review]:

@@ -99,6 +99,8 @@ class RequestListCreateApi(generics.ListAPIView[SupportRequest]):
     first; customers open a new one with POST."""
 
     name = "Requests"
+    # Pages by cursor as well as by number (config.pagination).
+    keyset_pagination = True
 
     def get_permissions(self) -> list[BasePermission]:
         if self.request.method == "POST":
@@ -144,6 +146,8 @@ class RequestQueueApi(generics.ListAPIView[SupportRequest]):
     """Waiting requests you could take, oldest first."""
 
     name = "Queue"
+    # Pages by cursor as well as by number (config.pagination).
+    keyset_pagination = True
     serializer_class = UserRequestSerializer
     permission_classes = [IsAuthenticated, IsExpert]
 
@@ -249,6 +253,8 @@ class RequestTimelineApi(generics.ListAPIView[RequestEvent]):
     """Every lifecycle change of the request, oldest first (participants and staff)."""
 
     name = "Timeline"
+    # Pages by cursor as well as by number (config.pagination).
+    keyset_pagination = True
     serializer_class = RequestEventSerializer
 
     def get_queryset(self) -> QuerySet[RequestEvent]:

@@ -176,3 +176,17 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class Tally(models.Model):
+    """A change to one of the platform's counters (`requests.<STATUS>`, `messages`, `users`,
+    `experts`, `experts_online`): the counter is the sum of its rows. On PostgreSQL, triggers
+    on the requests and users tables add a row for every change that moves a counter, in the
+    same transaction (support.tallies); rows are only ever added, so writers never wait on one
+    another, and the rows are summed into one per counter from time to time."""
+
+    name = models.CharField(max_length=40)
+    delta = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.delta:+d}"

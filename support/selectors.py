@@ -1,15 +1,16 @@
 """Reads shared by the support APIs, matching and the real-time layer above."""
 
 from datetime import datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 from uuid import UUID
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from accounts.models import User, customer_q, expert_q
 from core.errors import NotFound
 from core.percentiles import Breakdown, Seconds, duration_breakdown
+from support import tallies
 from support.models import ExpertProfile, RequestEvent, RequestStatus, SupportRequest
 
 
@@ -69,7 +70,34 @@ def request_queue_for(*, expert: User) -> QuerySet[SupportRequest]:
     )
 
 
-def request_counts_by_status() -> dict[str, int]:
+def platform_counts() -> dict[str, Any]:
+    """People (active customers, experts, experts online), requests by status and stored
+    messages: from the counters the database keeps (support.tallies) on PostgreSQL, so the cost
+    does not grow with the data; counted here elsewhere."""
+    if not tallies.kept_by_triggers():
+        return {
+            **_people_counted(),
+            "requests": _requests_by_status_counted(),
+            "messages": _messages_counted(),
+        }
+    totals = tallies.tally_totals()
+    prefix = tallies.REQUEST_COUNTER_PREFIX
+    return {
+        **{name: totals.get(name, 0) for name in tallies.PEOPLE},
+        "requests": {status: totals.get(prefix + status, 0) for status in RequestStatus.values},
+        "messages": totals.get(tallies.MESSAGES, 0),
+    }
+
+
+def response_times_version() -> str | None:
+    """A value that changes whenever the response-time figures of any window may change (a
+    first response, a close, a deletion), or None where the counters are not kept."""
+    if not tallies.kept_by_triggers():
+        return None
+    return str(tallies.tally_totals().get(tallies.RESPONSE_TIME_CHANGES, 0))
+
+
+def _requests_by_status_counted() -> dict[str, int]:
     by_status = dict(
         SupportRequest.objects.order_by()
         .values_list("status")
@@ -77,6 +105,12 @@ def request_counts_by_status() -> dict[str, int]:
         .values_list("status", "n")
     )
     return {status: by_status.get(status, 0) for status in RequestStatus.values}
+
+
+def _messages_counted() -> int:
+    """A request's messages are numbered 1..last_seq with no gap, so this is the sum of
+    last_seq: one pass over the requests, not over every message."""
+    return SupportRequest.objects.aggregate(total=Sum("last_seq"))["total"] or 0
 
 
 def resolution_times(*, since: datetime, in_database: bool | None = None) -> Breakdown:
@@ -222,7 +256,7 @@ def user_with_profile(*, user_id: UUID) -> User:
     )
 
 
-def people_counts() -> dict[str, int]:
+def _people_counted() -> dict[str, int]:
     """Active customers and experts, and how many experts are online."""
     counts = User.objects.filter(is_active=True).aggregate(
         users=Count("pk", filter=customer_q()),

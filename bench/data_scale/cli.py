@@ -52,6 +52,7 @@ def main(argv: list[str]) -> int:
 
     from bench.data_scale.measure import paths, time_path
     from bench.data_scale.populate import counts, populate
+    from bench.data_scale.replay import time_replay
     from bench.server import server
 
     results: dict[str, dict] = {}
@@ -70,6 +71,18 @@ def main(argv: list[str]) -> int:
                     f"(HTTP {','.join(map(str, timing.statuses))}, {timing.calls} calls)",
                     flush=True,
                 )
+            replay = time_replay(ws_url=running.url, calls=min(args.calls, 5))
+            for name, ms in (
+                ("WS join 10,000 behind: joined", replay.joined_ms),
+                ("WS join 10,000 behind: last message", replay.last_message_ms),
+            ):
+                results[size.name]["paths"][name] = {
+                    "median_ms": ms,
+                    "calls": replay.calls,
+                    "queries": "-",
+                    "statuses": [101],
+                }
+                print(f"  {name:44} {ms:9.1f} ms  ({replay.calls} joins)", flush=True)
     print()
     print(render(results))
     RESULTS_DIR.mkdir(exist_ok=True)

@@ -22,6 +22,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from bench.data_scale.populate import LONG_CONVERSATION, SPARE_EXPERTS, SPARE_REQUESTS, Size
+from core.keyset import encode_cursor, ordering_of
 from support.models import RequestStatus, SupportRequest
 
 # A path stops being called after this long (at least MIN_CALLS times): the slowest ones at L
@@ -59,6 +60,13 @@ def _session_cookie(user: User) -> dict[str, str]:
     return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={store.session_key}"}
 
 
+def _cursor_after(rows: int) -> str:
+    """The cursor a client holds after walking `rows` of the staff list (page 200 of 20)."""
+    newest_first = SupportRequest.objects.order_by("-created_at", "-id")
+    row = newest_first[rows - 1]
+    return encode_cursor(ordering_of(newest_first), row, backwards=False)
+
+
 def paths(size: Size) -> list[Path]:
     staff = User.objects.get(email="u0@scale.invalid")
     customer = User.objects.get(email=f"u{size.experts + 1}@scale.invalid")
@@ -91,6 +99,11 @@ def paths(size: Size) -> list[Path]:
     return [
         Path("staff GET requests/ page 1", get("/api/requests/?page=1", staff_api), True),
         Path("staff GET requests/ page 200", get("/api/requests/?page=200", staff_api), True),
+        Path(
+            "staff GET requests/ by cursor, 4,000 rows in",
+            get(f"/api/requests/?cursor={_cursor_after(4_000)}", staff_api),
+            True,
+        ),
         Path("GET admin/stats/", get("/api/admin/stats/", staff_api), True),
         Path("POST requests/ without a skill", create, True),
         Path("POST accept/", accept, True),

@@ -355,13 +355,30 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
         await self.channel_layer.group_add(request_group(request_id), self.channel_name)
         db_last = (await last_seqs([request_id]))[request_id]
         start = db_last if frame.after_seq is None else min(frame.after_seq, db_last)
+        if db_last - start > settings.WS_REPLAY_MAX and not self.delivery.is_joined(request_id):
+            await self.channel_layer.group_discard(request_group(request_id), self.channel_name)
+            raise FrameError(
+                "backlog_too_long",
+                f"{db_last - start} messages after seq {start}, more than one join replays "
+                f"({settings.WS_REPLAY_MAX}): read them with GET /api/requests/{request_id}/"
+                f"messages/?after={start}, then join with the last seq you have.",
+                ref=frame.ref,
+                request_id=request_id,
+            )
         room = self.delivery.join(request_id, last_seq=start)
         async with room.lock:
             if frame.after_seq is not None:
                 room.last_seq = min(frame.after_seq, db_last)
-            await self.delivery.fill_locked(request_id, room, up_to_seq=db_last)
-            joined = joined_frame(request_id=request_id, last_seq=room.last_seq, ref=frame.ref)
-        await self.send_frame(joined)
+            # The first batch before `joined`, the rest after it: a long backlog does not hold
+            # the answer (nor the socket's next frames) back.
+            await self.delivery.fill_one_batch_locked(request_id, room, up_to_seq=db_last)
+            backlog = db_last - room.last_seq
+            joined = joined_frame(
+                request_id=request_id, last_seq=room.last_seq, backlog=backlog, ref=frame.ref
+            )
+            await self.send_frame(joined)
+        if backlog:
+            self.delivery.stream_backlog(request_id, up_to_seq=db_last)
         return request
 
     async def leave_request(self, frame: LeaveRequest) -> None:

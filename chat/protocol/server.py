@@ -43,6 +43,7 @@ ErrorCode = Literal[
     "rate_limited",
     "unknown_type",
     "server_error",
+    "backlog_too_long",
 ]
 ERROR_MEANINGS: dict[ErrorCode, str] = {
     "access_denied": "the user may see the request but takes no part in its chat (staff), or "
@@ -60,6 +61,9 @@ ERROR_MEANINGS: dict[ErrorCode, str] = {
     "unknown_type": "`type` names no client frame.",
     "server_error": "the server failed to process the frame (e.g. its database was "
     "unreachable); nothing was half-done. Retry it.",
+    "backlog_too_long": "`join-request` with an `after_seq` more than WS_REPLAY_MAX messages "
+    "behind: read the history over REST (`GET requests/{id}/messages/?after=`), then join with "
+    "the last seq you have. Nothing was joined.",
 }
 
 # The close codes the server sends itself (a client also sees the standard ones: 1006...).
@@ -167,11 +171,21 @@ class RequestData(TypedDict):
 # --- Frames -------------------------------------------------------------------------------------
 class JoinedFrame(TypedDict):
     """The answer to `join-request`: the room is joined; `last_seq` is the newest message the
-    socket has been given (after any replay)."""
+    socket has been given (after the replay, or its first part)."""
 
     type: Literal["joined"]
     request_id: Uuid
     last_seq: Annotated[int, json_schema(minimum=0)]
+    backlog: NotRequired[
+        Annotated[
+            int,
+            json_schema(
+                minimum=1,
+                description="Only when a replay is longer than one batch (500 messages): how "
+                "many more of it follow this frame, in order, as `new-message` frames.",
+            ),
+        ]
+    ]
     ref: NotRequired[EchoedRef]
 
 
@@ -297,8 +311,13 @@ def _answering(frame: F, ref: Ref) -> F:
     return frame
 
 
-def joined_frame(*, request_id: str, last_seq: int, ref: Ref = None) -> JoinedFrame:
-    return _answering(JoinedFrame(type="joined", request_id=request_id, last_seq=last_seq), ref)
+def joined_frame(
+    *, request_id: str, last_seq: int, backlog: int = 0, ref: Ref = None
+) -> JoinedFrame:
+    joined = JoinedFrame(type="joined", request_id=request_id, last_seq=last_seq)
+    if backlog:
+        joined["backlog"] = backlog
+    return _answering(joined, ref)
 
 
 def left_frame(*, request_id: str, ref: Ref = None) -> LeftFrame:
