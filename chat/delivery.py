@@ -86,12 +86,19 @@ class Delivery:
         if room is None:
             return False
         async with room.lock:
-            if self.rooms.get(request_id) is room and message["seq"] > room.last_seq + 1:
+            if self._gap_before(request_id, room, message["seq"]):
                 # A broadcast after a gap: the ones between were lost, or are still on their
                 # way from another process. (The sender's own ack may run ahead of broadcasts in
-                # flight all the time; only this path counts.)
+                # flight all the time, and a join's backlog is still being sent: neither counts.)
                 GAP_FILLS.inc()
             return await self.deliver_locked(request_id, room, message, ref=ref)
+
+    def _gap_before(self, request_id: str, room: Room, seq: int) -> bool:
+        return (
+            self.rooms.get(request_id) is room
+            and seq > room.last_seq + 1
+            and request_id not in self._backlogs
+        )
 
     async def deliver_locked(
         self, request_id: str, room: Room, message: MessageData, *, ref: Ref = None
@@ -116,7 +123,8 @@ class Delivery:
             return
         async with room.lock:
             if self.rooms.get(request_id) is room and up_to_seq > room.last_seq:
-                CATCH_UPS.inc()
+                if request_id not in self._backlogs:  # not a join's backlog still being sent
+                    CATCH_UPS.inc()
                 await self.fill_locked(request_id, room, up_to_seq=up_to_seq)
 
     async def fill_locked(self, request_id: str, room: Room, *, up_to_seq: int) -> None:
