@@ -4,6 +4,7 @@ written for, and never a query string (which may carry a token)."""
 import json
 import logging
 import sys
+from typing import cast
 
 from django.conf import settings
 from django.test import RequestFactory
@@ -14,7 +15,8 @@ from core import log_context
 
 
 def json_line(record: logging.LogRecord) -> dict:
-    options = dict(settings.LOGGING["formatters"]["json"])
+    formatters = cast(dict[str, dict], settings.LOGGING["formatters"])
+    options = dict(formatters["json"])
     formatter = import_string(options.pop("()"))(**options)
     LogContext().filter(record)
     return json.loads(formatter.format(record))
