@@ -237,17 +237,20 @@ class ThrowawayRedis:
     def is_running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def command(self) -> list[str]:
+        return [
+            "redis-server",
+            *("--port", str(self.port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+            *("--dir", str(self.base_dir)),
+        ]
+
     def start(self) -> None:
         if self.is_running:
             return
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    "redis-server",
-                    *("--port", str(self.port), "--bind", "127.0.0.1"),
-                    *("--save", "", "--appendonly", "no", "--daemonize", "no"),
-                    *("--dir", str(self.base_dir)),
-                ],
+                self.command(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -272,6 +275,38 @@ class ThrowawayRedis:
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.base_dir, ignore_errors=True)
+
+
+@dataclass
+class ThrowawaySentinel(ThrowawayRedis):
+    """A Redis Sentinel of its own (`redis-server --sentinel`) watching one master, which it
+    knows as MASTER_NAME; ready once it names that master's address."""
+
+    master_port: int = 0
+    MASTER_NAME = "mymaster"
+
+    @classmethod
+    def watching(cls, master: ThrowawayRedis) -> "ThrowawaySentinel":
+        base_dir = Path(tempfile.mkdtemp(prefix="faults-sentinel-"))
+        return cls(base_dir=base_dir, port=free_port(), master_port=master.port)
+
+    def command(self) -> list[str]:
+        # Sentinel rewrites its configuration file as it learns: it must be a file of its own.
+        config = self.base_dir / "sentinel.conf"
+        config.write_text(
+            f"port {self.port}\nbind 127.0.0.1\ndir {self.base_dir}\n"
+            f"sentinel monitor {self.MASTER_NAME} 127.0.0.1 {self.master_port} 1\n"
+        )
+        return ["redis-server", str(config), "--sentinel"]
+
+    def answers(self) -> bool:
+        client = redis.Redis(port=self.port, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            return client.sentinel_get_master_addr_by_name(self.MASTER_NAME) is not None
+        except redis.RedisError:
+            return False
+        finally:
+            client.close()
 
 
 @dataclass
