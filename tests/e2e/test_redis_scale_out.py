@@ -4,6 +4,7 @@ comma-separated URLs, the channel layer sharding across them) and a Redis found 
 
 import asyncio
 import shutil
+import time
 import urllib.error
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,7 @@ from tests.e2e.scenario import E2E, Pair, active_pairs, in_db
 from tests.e2e.test_delivery import (
     MESSAGES_EACH,
     _assert_exactly_once_in_order,
+    _chat_and_collect,
     _send_series,
     _stored_seqs,
 )
@@ -28,6 +30,8 @@ pytestmark = [
 
 PROCESSES = 4
 PAIRS = 8
+# At 9 a second each side, the chat outlasts the failover and the old master's demotion.
+FAILOVER_MESSAGES_EACH = 90
 
 
 @pytest.fixture
@@ -43,17 +47,18 @@ def two_redis() -> Iterator[tuple[ThrowawayRedis, ThrowawayRedis]]:
 
 
 @pytest.fixture
-def sentinel() -> Iterator[ThrowawaySentinel]:
-    """A master and one sentinel watching it."""
+def sentinel() -> Iterator[tuple[ThrowawaySentinel, ThrowawayRedis]]:
+    """A master, its replica, and one sentinel watching them; the sentinel and the replica."""
     master = ThrowawayRedis.create()
+    replica = ThrowawayRedis.create(replica_of=master.port)
     watcher = ThrowawaySentinel.watching(master)
     try:
-        master.start()
-        watcher.start()
-        yield watcher
+        for server in (master, replica, watcher):
+            server.start()
+        yield watcher, replica
     finally:
-        watcher.destroy()
-        master.destroy()
+        for server in (watcher, replica, master):
+            server.destroy()
 
 
 def _room_groups(server: ThrowawayRedis, prefix: str) -> set[str]:
@@ -114,12 +119,16 @@ async def test_four_processes_over_two_redis_servers_deliver_every_message_once_
             await expert.close()
 
 
+def _sentinel_url(sentinel: ThrowawaySentinel) -> str:
+    return f"redis+sentinel://127.0.0.1:{sentinel.port}/{sentinel.MASTER_NAME}/0"
+
+
 async def test_the_channel_layer_and_the_cache_work_through_redis_sentinel(
     launch_servers, sentinel
 ):
+    sentinel, _replica = sentinel
     prefix = f"sentinel-{uuid.uuid4().hex[:8]}"
-    url = f"redis+sentinel://127.0.0.1:{sentinel.port}/{sentinel.MASTER_NAME}/0"
-    server_a, server_b = launch_servers(2, REDIS_URL=url, REDIS_PREFIX=prefix)
+    server_a, server_b = launch_servers(2, REDIS_URL=_sentinel_url(sentinel), REDIS_PREFIX=prefix)
     (pair,) = await active_pairs(1)
 
     # The layer: a message from one process reaches the other.
@@ -154,3 +163,55 @@ async def _login_status(server, email: str) -> int:
     except urllib.error.HTTPError as error:
         return error.code
     return 200
+
+
+async def test_messages_sent_across_a_sentinel_failover_arrive_once_and_in_order(
+    launch_servers, sentinel
+):
+    """The replica is promoted while pairs chat. The processes' new connections go to it at
+    once; their subscriptions stay on the old master until it is demoted (seconds later) and
+    drops them. Meanwhile broadcasts are lost, and the catch-up from the database delivers."""
+    sentinel, replica = sentinel
+    servers = launch_servers(2, REDIS_URL=_sentinel_url(sentinel))
+    pairs = await active_pairs(4)
+
+    async def fail_over() -> None:
+        await asyncio.sleep(1)
+        # The sentinel learns of the replica from the master within a few seconds.
+        assert await until(_failover_started, sentinel, seconds=15)
+        assert await until(lambda: sentinel.master() == ("127.0.0.1", replica.port), seconds=15)
+
+    await asyncio.gather(
+        fail_over(),
+        *(
+            _chat_and_collect(
+                pair,
+                servers[index % 2],
+                servers[(index + 1) % 2],
+                count_each=FAILOVER_MESSAGES_EACH,
+                wait_seconds=30,
+            )
+            for index, pair in enumerate(pairs)
+        ),
+    )
+    for pair in pairs:
+        stored = await in_db(_stored_seqs, pair.request_id)
+        assert stored == list(range(1, 2 * FAILOVER_MESSAGES_EACH + 1))
+
+
+def _failover_started(sentinel: ThrowawaySentinel) -> bool:
+    try:
+        sentinel.fail_over()
+    except redis.ResponseError:  # NOGOODSLAVE: no replica known to it yet
+        return False
+    return True
+
+
+async def until(predicate, *args, seconds: float) -> bool:
+    """Ask `predicate` (blocking, in a thread) until it is true or `seconds` have passed."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if await asyncio.to_thread(predicate, *args):
+            return True
+        await asyncio.sleep(0.2)
+    return False
