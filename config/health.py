@@ -8,11 +8,14 @@
 """
 
 import asyncio
+import functools
 import time
 import uuid
 from collections.abc import Callable
 
+import redis
 from asgiref.sync import async_to_sync
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_safe
@@ -26,6 +29,8 @@ from core.outages import CHANNEL_LAYER, DATABASE, Dependency
 READINESS_BUDGET_SECONDS = 4.0
 ATTEMPT_TIMEOUT_SECONDS = 1.5
 RETRY_PAUSE_SECONDS = 0.2
+# Each Redis server of a sharded channel layer answers a PING within this.
+SHARD_PING_TIMEOUT_SECONDS = 0.5
 
 
 @require_safe
@@ -97,6 +102,22 @@ def _database_answers(timeout: float) -> None:
 
 def _layer_answers(timeout: float) -> None:
     async_to_sync(_layer_round_trip)(timeout)
+    # The round trip went through one Redis server, the one its channel hashes to. With several
+    # (REDIS_URL's shards), every one must answer: the rooms on a silent one are cut off.
+    if len(settings.REDIS_SERVERS) > 1:
+        for client in _shard_clients():
+            client.ping()
+
+
+@functools.cache
+def _shard_clients() -> tuple[redis.Redis, ...]:
+    return tuple(
+        server.client(
+            socket_connect_timeout=SHARD_PING_TIMEOUT_SECONDS,
+            socket_timeout=SHARD_PING_TIMEOUT_SECONDS,
+        )
+        for server in settings.REDIS_SERVERS
+    )
 
 
 async def _layer_round_trip(seconds: float) -> None:
