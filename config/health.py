@@ -11,6 +11,7 @@ import asyncio
 import functools
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 
 import redis
@@ -120,10 +121,36 @@ def _shard_clients() -> tuple[redis.Redis, ...]:
     )
 
 
+class _Probe:
+    """One event loop's probe channel, reused by every probe: a channel of the pub/sub layer
+    stays subscribed after a message is read from it, so a fresh channel per probe would leave
+    one more subscription behind each time a load balancer asks."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()  # one reader at a time: each probe reads its own answer
+        self.channel: str | None = None
+
+
+_probes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Probe]" = (
+    weakref.WeakKeyDictionary()
+)
+
+
 async def _layer_round_trip(seconds: float) -> None:
-    # Send to a fresh channel and read it back, giving up rather than hanging the probe.
+    # Send to this process's probe channel and read it back, giving up rather than hanging.
     layer = channel_layer()
-    async with asyncio.timeout(seconds):
-        channel = await layer.new_channel()
-        await layer.send(channel, {"type": "health.ping", "nonce": uuid.uuid4().hex})
-        await layer.receive(channel)
+    probe = _probes.setdefault(asyncio.get_running_loop(), _Probe())
+    async with probe.lock:
+        try:
+            async with asyncio.timeout(seconds):
+                if probe.channel is None:
+                    probe.channel = await layer.new_channel()
+                nonce = uuid.uuid4().hex
+                await layer.send(probe.channel, {"type": "health.ping", "nonce": nonce})
+                # An answer to an earlier probe that gave up may still be on its way.
+                while (await layer.receive(probe.channel)).get("nonce") != nonce:
+                    pass
+        except BaseException:
+            # A receive cut short unsubscribes the channel: the next probe starts a new one.
+            probe.channel = None
+            raise
