@@ -35,10 +35,16 @@ SLA_DEFAULT_DAYS = 30
 RESPONSE_TIMES_CACHE_SECONDS = 3600
 
 
-def platform_stats(*, since: date) -> dict[str, Any]:
+def platform_stats(*, since: date, by_expert: bool = True) -> dict[str, Any]:
     """The answer of `admin/stats/`, serialized."""
     counts = {**platform_counts(), "average_rating": average_rating(), "since": since}
-    return {**CountsSerializer(counts).data, **_response_time_figures(since=since)}
+    figures = _response_time_figures(since=since)
+    if not by_expert:
+        figures = {
+            name: {key: value for key, value in overall.items() if key != "by_expert"}
+            for name, overall in figures.items()
+        }
+    return {**CountsSerializer(counts).data, **figures}
 
 
 def _response_time_figures(*, since: date) -> dict[str, Any]:
@@ -82,6 +88,13 @@ class StatsQuerySerializer(serializers.Serializer):
         help_text="ISO date (YYYY-MM-DD, UTC): the response-time figures cover the requests "
         f"opened on that day or later. Default: {SLA_DEFAULT_DAYS} days ago.",
     )
+    by_expert = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="false: leave out the per-expert lists (`by_expert`), whose length is the "
+        "number of experts with requests in the window: the answer then costs the same however "
+        "many experts there are.",
+    )
 
 
 class PercentilesSerializer(serializers.Serializer):
@@ -100,7 +113,9 @@ class ExpertPercentilesSerializer(PercentilesSerializer):
 
 
 class DurationFiguresSerializer(PercentilesSerializer):
-    by_expert = ExpertPercentilesSerializer(many=True)
+    by_expert = ExpertPercentilesSerializer(
+        many=True, required=False, help_text="Per expert, by name; absent with by_expert=false."
+    )
 
 
 class CountsSerializer(serializers.Serializer):
@@ -134,4 +149,4 @@ class StatsApi(APIView):
     def get(self, request: Request) -> Response:
         query = valid_data(StatsQuerySerializer, request.query_params)
         since = query.get("since") or timezone.now().date() - timedelta(days=SLA_DEFAULT_DAYS)
-        return Response(platform_stats(since=since))
+        return Response(platform_stats(since=since, by_expert=query["by_expert"]))
