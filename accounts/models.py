@@ -94,6 +94,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="user_email_ci_unique"),
         ]
+        indexes = [
+            # Matching and the queue look for online experts among every account: a few
+            # hundred rows, found without reading the other hundred thousand.
+            models.Index(fields=["role"], condition=models.Q(is_online=True), name="user_online"),
+            # The expert directory and its count: the experts alone.
+            models.Index(
+                fields=["name", "id"], condition=models.Q(role="EXPERT"), name="user_expert"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"

@@ -71,6 +71,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--server", choices=("daphne", "uvicorn"), default="daphne", help="ASGI server"
     )
+    parser.add_argument(
+        "--listen",
+        choices=("reuseport", "shared", "ports"),
+        help="config.serve --listen: a socket per worker on one port (its default), one shared "
+        "socket, or one port per worker with the sockets spread over them in turn",
+    )
     parser.add_argument("--url", help="target a running server (ws://host:port/ws/) instead")
     parser.add_argument("--rate-limit", type=_rate_limit, help="overload: server limit RATE/BURST")
     parser.add_argument(
@@ -113,6 +119,7 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers,
         server=args.server,
         url=args.url,
+        listen=args.listen,
         rate_limit=args.rate_limit,
         budget=args.budget,
     )

@@ -85,8 +85,10 @@ class Room:
 class Fleet:
     """Every socket of a scenario, the current phase's counters, and the seq checks."""
 
-    def __init__(self, url: str):
-        self.url = url
+    def __init__(self, urls: list[str]):
+        # One URL, or one per server process (`--listen ports`): sockets go to each in turn.
+        self.urls = urls
+        self._connects = 0
         self.phase = Phase(name="setup")
         self.rooms: list[Room] = []
         self.lone: list[Peer] = []
@@ -100,13 +102,21 @@ class Fleet:
         self.cut_off = False  # a settle ran out of time with messages still in flight
 
     # --- connecting ----------------------------------------------------------------------------
-    async def connect(self, token: str, *, retry_when_busy: bool = False) -> Peer | None:
+    def next_url(self) -> str:
+        url = self.urls[self._connects % len(self.urls)]
+        self._connects += 1
+        return url
+
+    async def connect(
+        self, token: str, *, retry_when_busy: bool = False, url: str | None = None
+    ) -> Peer | None:
         """Open one socket. With `retry_when_busy`, a 503 is retried the way docs/websocket.md
         tells clients to: after Retry-After plus jitter, within BUSY_RETRY_BUDGET_SECONDS."""
         deadline = time.monotonic() + BUSY_RETRY_BUDGET_SECONDS
+        url = url or self.next_url()
         while True:
             try:
-                ws = await open_socket(self.url, token)
+                ws = await open_socket(url, token)
                 break
             except Exception as exc:  # noqa: BLE001 - a refused or timed-out handshake is measured
                 response = getattr(exc, "response", None)
@@ -135,8 +145,13 @@ class Fleet:
 
     async def open_room(self, spec: PairSpec, limit: asyncio.Semaphore) -> Room | None:
         async with limit:
+            # With one URL per worker, the user on one and the expert on the next: every
+            # worker gets as many senders as receivers.
+            user_url = self.next_url()
+            expert_url = self.urls[(self.urls.index(user_url) + 1) % len(self.urls)]
             user, expert = await asyncio.gather(
-                self.connect(spec.user_token), self.connect(spec.expert_token)
+                self.connect(spec.user_token, url=user_url),
+                self.connect(spec.expert_token, url=expert_url),
             )
             if user is None or expert is None:
                 return None

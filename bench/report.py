@@ -63,6 +63,7 @@ SUMMARY_KEYS = {
     "scenario",
     "server",
     "workers",
+    "listen",
     "url",
     "server_env",
     "phases",
@@ -90,6 +91,7 @@ def render(report: dict) -> str:
         (
             f"== {report['scenario']}  server={report['server'] or 'external'}  "
             f"workers={report['workers'] or 'external'}  "
+            f"listen={report.get('listen') or 'external'}  "
             f"{'OK' if report['ok'] else 'FAILED'}"
         ),
         "  ".join(name.rjust(width) for name, width in COLUMNS),

@@ -35,15 +35,40 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def free_ports(count: int) -> int:
+    """The first of `count` consecutive free ports (for `--listen ports`)."""
+    while True:
+        first = free_port()
+        if all(_is_free(first + offset) for offset in range(1, count)):
+            return first
+
+
+def _is_free(port: int) -> bool:
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
+
+
 @dataclass
 class RunningServer:
-    url: str
+    urls: list[str]
     process: subprocess.Popen | None
     log_path: str | None = None
 
     @property
+    def url(self) -> str:
+        return self.urls[0]
+
+    @property
     def pid(self) -> int | None:
         return self.process.pid if self.process else None
+
+    @property
+    def ports(self) -> set[int]:
+        return {int(url.rsplit(":", 1)[1].split("/")[0]) for url in self.urls}
 
 
 def _wait_healthy(*, port: int, process: subprocess.Popen, log_path: str) -> None:
@@ -77,17 +102,27 @@ def _stop(process: subprocess.Popen) -> None:
 
 
 @contextmanager
-def server(*, workers: int, env: dict[str, str], label: str, target_url: str | None = None):
-    """Yield a RunningServer: the given --url, or config.serve started on a free loopback port."""
+def server(
+    *,
+    workers: int,
+    env: dict[str, str],
+    label: str,
+    target_url: str | None = None,
+    listen: str | None = None,
+):
+    """Yield a RunningServer: the given --url, or config.serve started on a free loopback port
+    (`listen`: its --listen; with `ports`, worker i on port + i, one URL each)."""
     if target_url:
-        yield RunningServer(url=target_url.rstrip("/") + "/", process=None)
+        yield RunningServer(urls=[target_url.rstrip("/") + "/"], process=None)
         return
-    port = free_port()
+    ports = workers if listen == "ports" else 1
+    port = free_ports(ports)
     RESULTS_DIR.mkdir(exist_ok=True)
     log_path = str(RESULTS_DIR / f"server-{label}.log")
     command = [
         *(sys.executable, "-m", "config.serve", "--workers", str(workers), "--port", str(port)),
         *("--graceful-timeout", str(GRACEFUL_SECONDS)),
+        *(("--listen", listen) if listen else ()),
     ]
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
@@ -99,8 +134,10 @@ def server(*, workers: int, env: dict[str, str], label: str, target_url: str | N
             start_new_session=True,  # Ctrl-C reaches the bench only; it stops the server itself
         )
     try:
-        _wait_healthy(port=port, process=process, log_path=log_path)
-        yield RunningServer(url=f"ws://127.0.0.1:{port}/ws/", process=process, log_path=log_path)
+        for offset in range(ports):
+            _wait_healthy(port=port + offset, process=process, log_path=log_path)
+        urls = [f"ws://127.0.0.1:{port + offset}/ws/" for offset in range(ports)]
+        yield RunningServer(urls=urls, process=process, log_path=log_path)
     finally:
         _stop(process)
 
@@ -144,6 +181,20 @@ class ResourceSampler:
 
     def server_pids(self) -> list[int]:
         return [process.pid for process in self.server_processes()]
+
+    def sockets_per_worker(self, ports: set[int]) -> dict[int, int]:
+        """Established connections each server process holds on the server's ports, by PID:
+        how evenly the connections were spread."""
+        counts = {}
+        for process in self.server_processes()[1:]:  # the launcher itself holds none
+            with suppress(psutil.NoSuchProcess):
+                counts[process.pid] = sum(
+                    1
+                    for connection in process.net_connections(kind="tcp")
+                    if connection.status == psutil.CONN_ESTABLISHED
+                    and connection.laddr.port in ports
+                )
+        return counts
 
     def sample(self) -> None:
         cpu, rss = 0.0, 0

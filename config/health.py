@@ -8,11 +8,15 @@
 """
 
 import asyncio
+import functools
 import time
 import uuid
+import weakref
 from collections.abc import Callable
 
+import redis
 from asgiref.sync import async_to_sync
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_safe
@@ -26,6 +30,8 @@ from core.outages import CHANNEL_LAYER, DATABASE, Dependency
 READINESS_BUDGET_SECONDS = 4.0
 ATTEMPT_TIMEOUT_SECONDS = 1.5
 RETRY_PAUSE_SECONDS = 0.2
+# Each Redis server of a sharded channel layer answers a PING within this.
+SHARD_PING_TIMEOUT_SECONDS = 0.5
 
 
 @require_safe
@@ -97,12 +103,54 @@ def _database_answers(timeout: float) -> None:
 
 def _layer_answers(timeout: float) -> None:
     async_to_sync(_layer_round_trip)(timeout)
+    # The round trip went through one Redis server, the one its channel hashes to. With several
+    # (REDIS_URL's shards), every one must answer: the rooms on a silent one are cut off.
+    if len(settings.REDIS_SERVERS) > 1:
+        for client in _shard_clients():
+            client.ping()
+
+
+@functools.cache
+def _shard_clients() -> tuple[redis.Redis, ...]:
+    return tuple(
+        server.client(
+            socket_connect_timeout=SHARD_PING_TIMEOUT_SECONDS,
+            socket_timeout=SHARD_PING_TIMEOUT_SECONDS,
+        )
+        for server in settings.REDIS_SERVERS
+    )
+
+
+class _Probe:
+    """One event loop's probe channel, reused by every probe: a channel of the pub/sub layer
+    stays subscribed after a message is read from it, so a fresh channel per probe would leave
+    one more subscription behind each time a load balancer asks."""
+
+    def __init__(self) -> None:
+        self.lock = asyncio.Lock()  # one reader at a time: each probe reads its own answer
+        self.channel: str | None = None
+
+
+_probes: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Probe]" = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def _layer_round_trip(seconds: float) -> None:
-    # Send to a fresh channel and read it back, giving up rather than hanging the probe.
+    # Send to this process's probe channel and read it back, giving up rather than hanging.
     layer = channel_layer()
-    async with asyncio.timeout(seconds):
-        channel = await layer.new_channel()
-        await layer.send(channel, {"type": "health.ping", "nonce": uuid.uuid4().hex})
-        await layer.receive(channel)
+    probe = _probes.setdefault(asyncio.get_running_loop(), _Probe())
+    async with probe.lock:
+        try:
+            async with asyncio.timeout(seconds):
+                if probe.channel is None:
+                    probe.channel = await layer.new_channel()
+                nonce = uuid.uuid4().hex
+                await layer.send(probe.channel, {"type": "health.ping", "nonce": nonce})
+                # An answer to an earlier probe that gave up may still be on its way.
+                while (await layer.receive(probe.channel)).get("nonce") != nonce:
+                    pass
+        except BaseException:
+            # A receive cut short unsubscribes the channel: the next probe starts a new one.
+            probe.channel = None
+            raise

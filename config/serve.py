@@ -1,12 +1,23 @@
-"""Production launcher: one listening socket, several server processes accepting on it.
+"""Production launcher: one address, several server processes accepting on it.
 
     python -m config.serve [--workers N] [--host H] [--port P] [--server daphne|uvicorn]
+                           [--listen reuseport|shared|ports]
 
-The parent binds the TCP socket once and hands its file descriptor to every child (`--fd` of
-daphne, through config.daphne_main, or of uvicorn), so N processes serve one address and the
-kernel spreads new connections between them. The parent stays small: it forwards SIGTERM/SIGINT
-to the children, waits for them, and restarts a child that dies unexpectedly. Rooms, presence and
-notifications are shared through Redis, so more than one worker needs REDIS_URL.
+The parent binds the listening sockets and hands each child its file descriptor (`--fd` of
+daphne, through config.daphne_main, or of uvicorn). How (`--listen`):
+
+- `reuseport` (the default where the system has SO_REUSEPORT, as Linux does): one socket per
+  worker, all on the same port; the kernel hands each new connection to one of them by a hash
+  of its addresses, so the workers get about the same number.
+- `shared`: one socket that every worker accepts on. Whichever worker wakes first takes the
+  connection, and under load the busiest worker keeps winning: connections pile up on one.
+- `ports`: worker i listens on port + i, for a load balancer in front (deploy/nginx.conf).
+
+The parent stays small: it forwards SIGTERM/SIGINT to the children, waits for them, and
+restarts a child that dies unexpectedly. The socket of a dead worker is closed until its
+replacement starts (with `reuseport` the kernel then sends its share to the others; with `ports`
+the load balancer gets a refusal and tries another). Rooms, presence and notifications are
+shared through Redis, so more than one worker needs REDIS_URL.
 
 Metrics: the workers run prometheus-client's multiprocess mode in PROMETHEUS_MULTIPROC_DIR (a
 directory of the launcher's own, removed at exit, unless that variable names one, which is
@@ -31,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from prometheus_client import multiprocess
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -41,6 +53,8 @@ STABLE_AFTER_SECONDS = 30
 MAX_BACKOFF_SECONDS = 30
 LISTEN_BACKLOG = 4096
 SERVERS = ("daphne", "uvicorn")
+LISTEN_MODES = ("reuseport", "shared", "ports")
+DEFAULT_LISTEN = "reuseport" if hasattr(socket, "SO_REUSEPORT") else "shared"
 
 
 class LaunchError(Exception):
@@ -51,6 +65,7 @@ class LaunchError(Exception):
 class Worker:
     index: int
     process: subprocess.Popen | None = None
+    listener: socket.socket | None = None
     started_at: float = 0.0
     backoff: float = 0.5
     restart_at: float | None = None
@@ -72,6 +87,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "docs/performance.md)",
     )
     parser.add_argument(
+        "--listen",
+        choices=LISTEN_MODES,
+        default=DEFAULT_LISTEN,
+        help="reuseport: a socket per worker on one port, connections spread evenly (default "
+        "where available); shared: one socket for all; ports: worker i on port + i",
+    )
+    parser.add_argument(
         "--verbosity", type=int, default=1, help="daphne verbosity (0 turns the access log off)"
     )
     parser.add_argument(
@@ -83,11 +105,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.workers < 1:
         parser.error("--workers must be at least 1")
+    if args.listen == "reuseport" and not hasattr(socket, "SO_REUSEPORT"):
+        parser.error("--listen reuseport: this system has no SO_REUSEPORT; use shared")
     return args
 
 
 def check_configuration(*, workers: int) -> None:
-    if workers > 1 and not os.environ.get("REDIS_URL"):
+    # Lazily: the settings module imports it too, and the launcher reads no settings of its own.
+    from config.redis_url import redis_servers
+
+    try:
+        servers = redis_servers(os.environ.get("REDIS_URL", ""))
+    except ImproperlyConfigured as exc:
+        raise LaunchError(str(exc)) from None
+    if workers > 1 and not servers:
         raise LaunchError(
             f"--workers {workers} needs REDIS_URL: without Redis each process has its own "
             "in-memory channel layer, so users on different processes could not chat. "
@@ -107,9 +138,11 @@ def raise_open_files_limit() -> None:
             logger.warning("could not raise the open-files limit above %s: %s", soft, exc)
 
 
-def bind(*, host: str, port: int) -> socket.socket:
+def bind(*, host: str, port: int, reuse_port: bool = False) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.create_server((host, port), family=family, backlog=LISTEN_BACKLOG)
+    listener = socket.create_server(
+        (host, port), family=family, backlog=LISTEN_BACKLOG, reuse_port=reuse_port
+    )
     listener.set_inheritable(True)
     return listener
 
@@ -130,6 +163,43 @@ def prepare_metrics_directory() -> tuple[str, bool]:
         if name.endswith(".db"):
             os.remove(os.path.join(directory, name))
     return directory, False
+
+
+@dataclass
+class Listeners:
+    """The listening socket of each worker, as `--listen` says."""
+
+    host: str
+    port: int
+    mode: str
+    workers: int
+    shared: socket.socket | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode == "shared":
+            self.shared = bind(host=self.host, port=self.port)
+            return
+        # Fail now, as a plain bind would, if anything holds a port already: with reuseport,
+        # an earlier launcher still running would otherwise share it silently.
+        ports = range(self.port, self.port + (self.workers if self.mode == "ports" else 1))
+        for port in ports:
+            bind(host=self.host, port=port).close()
+
+    def open(self, index: int) -> socket.socket:
+        if self.shared is not None:
+            return self.shared
+        if self.mode == "ports":
+            return bind(host=self.host, port=self.port + index)
+        return bind(host=self.host, port=self.port, reuse_port=True)
+
+    def release(self, listener: socket.socket) -> None:
+        """The worker on `listener` has died: stop taking connections nobody will accept."""
+        if listener is not self.shared:
+            listener.close()
+
+    def close(self) -> None:
+        if self.shared is not None:
+            self.shared.close()
 
 
 def proxy_options(*, uvicorn: bool) -> list[str]:
@@ -202,22 +272,25 @@ class Supervisor:
     def __init__(
         self,
         *,
-        listener: socket.socket,
+        listeners: Listeners,
         server: str,
         workers: int,
         verbosity: int,
         graceful_timeout: float,
     ):
-        self.listener = listener
+        self.listeners = listeners
         self.graceful_timeout = graceful_timeout
-        self.command = child_command(server=server, fd=listener.fileno(), verbosity=verbosity)
+        self.server = server
+        self.verbosity = verbosity
         self.workers = [Worker(index=i) for i in range(workers)]
         self.stopping = False
 
     def start(self, worker: Worker) -> None:
-        worker.process = subprocess.Popen(
-            self.command, cwd=BASE_DIR, pass_fds=(self.listener.fileno(),)
-        )
+        if worker.listener is None:
+            worker.listener = self.listeners.open(worker.index)
+        fd = worker.listener.fileno()
+        command = child_command(server=self.server, fd=fd, verbosity=self.verbosity)
+        worker.process = subprocess.Popen(command, cwd=BASE_DIR, pass_fds=(fd,))
         worker.started_at = time.monotonic()
         worker.restart_at = None
         logger.info("worker %d started (pid %d)", worker.index, worker.process.pid)
@@ -241,7 +314,7 @@ class Supervisor:
         for worker in self.workers:
             if worker.restart_at is not None:
                 if now >= worker.restart_at:
-                    self.start(worker)
+                    self.restart(worker)
                 continue
             if worker.process is None:
                 continue
@@ -254,6 +327,9 @@ class Supervisor:
                 worker.backoff = 0.5
             else:
                 worker.backoff = min(worker.backoff * 2, MAX_BACKOFF_SECONDS)
+            if worker.listener is not None:
+                self.listeners.release(worker.listener)
+                worker.listener = None
             worker.restart_at = now + worker.backoff
             worker.restarts += 1
             forget_metrics_of(worker.process.pid)
@@ -264,6 +340,14 @@ class Supervisor:
                 code,
                 worker.backoff,
             )
+
+    def restart(self, worker: Worker) -> None:
+        try:
+            self.start(worker)
+        except OSError as exc:  # its port was taken meanwhile: try again later
+            worker.backoff = min(worker.backoff * 2, MAX_BACKOFF_SECONDS)
+            worker.restart_at = time.monotonic() + worker.backoff
+            logger.warning("worker %d could not listen again (%s); retrying", worker.index, exc)
 
     def wait_for_children(self) -> int:
         deadline = time.monotonic() + self.graceful_timeout
@@ -277,7 +361,10 @@ class Supervisor:
                 worker.process.kill()
                 worker.process.wait()
             forget_metrics_of(worker.process.pid)
-        self.listener.close()
+        for worker in self.workers:
+            if worker.listener is not None:
+                self.listeners.release(worker.listener)
+        self.listeners.close()
         return 0
 
 
@@ -293,10 +380,16 @@ def main(argv: list[str] | None = None) -> int:
         print(f"config.serve: {exc}", file=sys.stderr)
         return 2
     raise_open_files_limit()
+    try:
+        listeners = Listeners(
+            host=args.host, port=args.port, mode=args.listen, workers=args.workers
+        )
+    except OSError as exc:
+        print(f"config.serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
     metrics_directory, own_directory = prepare_metrics_directory()
-    listener = bind(host=args.host, port=args.port)
     supervisor = Supervisor(
-        listener=listener,
+        listeners=listeners,
         server=args.server,
         workers=args.workers,
         verbosity=args.verbosity,
@@ -305,7 +398,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, supervisor.request_stop)
     signal.signal(signal.SIGINT, supervisor.request_stop)
     logger.info(
-        "serving on %s:%d with %d %s worker(s)", args.host, args.port, args.workers, args.server
+        "serving on %s:%d with %d %s worker(s), listening: %s",
+        args.host,
+        args.port,
+        args.workers,
+        args.server,
+        args.listen,
     )
     try:
         return supervisor.run()

@@ -16,6 +16,7 @@ from django.core.exceptions import ImproperlyConfigured
 from pythonjsonlogger.core import RESERVED_ATTRS
 
 from config.email_url import email_config
+from config.redis_url import redis_servers
 from config.schema_components import FIELD_ERRORS_COMPONENT
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -157,11 +158,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: channel layer and cache -------------------------------------------------------------
+# One URL, or several comma-separated (the channel layer shards across them, the cache uses the
+# first), each plain or through Redis Sentinel: config.redis_url.
 REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_SERVERS = redis_servers(REDIS_URL)
 # Several deployments (or test runs) may share one Redis; keys and groups are kept apart by this.
 REDIS_PREFIX = env.str("REDIS_PREFIX", default="expert-support")
 
-if REDIS_URL:
+if REDIS_SERVERS:
     # Pub/sub: one PUBLISH per group send, one subscriber connection per process. It beat
     # RedisChannelLayer (sorted sets, one blocking pop per delivered event) by 1.4x in throughput
     # and two orders of magnitude in latency (docs/performance.md). What it gives up, delivery of
@@ -173,10 +177,8 @@ if REDIS_URL:
         # redis-py's pool fails at once ("Too many connections") past its limit, which is 100
         # by default: a burst of connects or sends needs more, briefly.
         "hosts": [
-            {
-                "address": REDIS_URL,
-                "max_connections": env_number("REDIS_MAX_CONNECTIONS", default=1000),
-            }
+            server.layer_host(max_connections=env_number("REDIS_MAX_CONNECTIONS", default=1000))
+            for server in REDIS_SERVERS
         ],
         "prefix": f"{REDIS_PREFIX}:asgi",
     }
@@ -186,7 +188,7 @@ if REDIS_URL:
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": REDIS_URL,
+            **REDIS_SERVERS[0].cache_settings(),
             "KEY_PREFIX": REDIS_PREFIX,
         }
     }

@@ -31,35 +31,43 @@ SLA_DEFAULT_DAYS = 30
 
 
 # How long computed response-time figures are kept. They are keyed by what they are computed
-# from (see _response_times), so they are never stale: the time only bounds the cache's size.
+# from (see _response_time_figures), so they are never stale: the time only bounds the cache.
 RESPONSE_TIMES_CACHE_SECONDS = 3600
 
 
-def platform_stats(*, since: date) -> dict[str, Any]:
-    first_response, resolution = _response_times(since=since)
-    names = user_names(user_ids=[*first_response.by_group, *resolution.by_group])
-    return {
-        **platform_counts(),
-        "average_rating": average_rating(),
-        "since": since,
-        "first_response_seconds": _figures(first_response, names),
-        "resolution_seconds": _figures(resolution, names),
-    }
+def platform_stats(*, since: date, by_expert: bool = True) -> dict[str, Any]:
+    """The answer of `admin/stats/`, serialized."""
+    counts = {**platform_counts(), "average_rating": average_rating(), "since": since}
+    figures = _response_time_figures(since=since)
+    if not by_expert:
+        figures = {
+            name: {key: value for key, value in overall.items() if key != "by_expert"}
+            for name, overall in figures.items()
+        }
+    return {**CountsSerializer(counts).data, **figures}
 
 
-def _response_times(*, since: date) -> tuple[Breakdown, Breakdown]:
+def _response_time_figures(*, since: date) -> dict[str, Any]:
     """The percentiles of first responses and of resolutions of the requests opened since
-    `since`. Computing them reads every request of the window (tens of thousands on a large
-    deployment); the figures only change when a request in it gets its first response, is
-    closed or is deleted, and each of those moves a counter (support.tallies), so figures
-    computed for the same counters are reused: exact, and the same cost however large the
-    window, until the next such change."""
-    start = datetime.combine(since, time.min, tzinfo=UTC)
+    `since`, overall and per expert (by name), serialized. Computing them reads every request
+    of the window and names every expert in it (tens of thousands of rows on a large
+    deployment); they only change when a request gets its first response, is closed or deleted,
+    or a user is renamed, and each of those moves a counter (support.tallies), so the figures
+    computed for one value of it are reused: exact, and the same cost however large the window,
+    until the next such change."""
     version = response_times_version()
-    key = f"stats:response-times:v1:{since.isoformat()}:{version}"
+    key = f"stats:response-times:v2:{since.isoformat()}:{version}"
     if version is not None and (figures := cache.get(key)) is not None:
         return figures
-    figures = (first_response_times(since=start), resolution_times(since=start))
+    start = datetime.combine(since, time.min, tzinfo=UTC)
+    first_response, resolution = first_response_times(since=start), resolution_times(since=start)
+    names = user_names(user_ids=[*first_response.by_group, *resolution.by_group])
+    figures = ResponseTimesSerializer(
+        {
+            "first_response_seconds": _figures(first_response, names),
+            "resolution_seconds": _figures(resolution, names),
+        }
+    ).data
     if version is not None:
         cache.set(key, figures, RESPONSE_TIMES_CACHE_SECONDS)
     return figures
@@ -80,6 +88,13 @@ class StatsQuerySerializer(serializers.Serializer):
         help_text="ISO date (YYYY-MM-DD, UTC): the response-time figures cover the requests "
         f"opened on that day or later. Default: {SLA_DEFAULT_DAYS} days ago.",
     )
+    by_expert = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="false: leave out the per-expert lists (`by_expert`), whose length is the "
+        "number of experts with requests in the window: the answer then costs the same however "
+        "many experts there are.",
+    )
 
 
 class PercentilesSerializer(serializers.Serializer):
@@ -98,10 +113,12 @@ class ExpertPercentilesSerializer(PercentilesSerializer):
 
 
 class DurationFiguresSerializer(PercentilesSerializer):
-    by_expert = ExpertPercentilesSerializer(many=True)
+    by_expert = ExpertPercentilesSerializer(
+        many=True, required=False, help_text="Per expert, by name; absent with by_expert=false."
+    )
 
 
-class StatsSerializer(serializers.Serializer):
+class CountsSerializer(serializers.Serializer):
     users = serializers.IntegerField()
     experts = serializers.IntegerField()
     experts_online = serializers.IntegerField()
@@ -109,12 +126,19 @@ class StatsSerializer(serializers.Serializer):
     messages = serializers.IntegerField()
     average_rating = serializers.DecimalField(max_digits=3, decimal_places=2, allow_null=True)
     since = serializers.DateField()
+
+
+class ResponseTimesSerializer(serializers.Serializer):
     first_response_seconds = DurationFiguresSerializer(
         help_text="From opening a request to its expert's first message."
     )
     resolution_seconds = DurationFiguresSerializer(
         help_text="From opening a request to closing it (CLOSED requests)."
     )
+
+
+class StatsSerializer(CountsSerializer, ResponseTimesSerializer):
+    """The platform's figures: all-time counts, and response times over a window."""
 
 
 class StatsApi(APIView):
@@ -125,4 +149,4 @@ class StatsApi(APIView):
     def get(self, request: Request) -> Response:
         query = valid_data(StatsQuerySerializer, request.query_params)
         since = query.get("since") or timezone.now().date() - timedelta(days=SLA_DEFAULT_DAYS)
-        return Response(StatsSerializer(platform_stats(since=since)).data)
+        return Response(platform_stats(since=since, by_expert=query["by_expert"]))

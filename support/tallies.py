@@ -21,8 +21,9 @@ _COMPACT_LOCK = 0x5A11E5
 REQUEST_COUNTER_PREFIX = "requests."
 MESSAGES = "messages"
 # Counts up at every change to what the response-time figures are computed from (a first
-# response, a close, a deletion of an answered or closed request): config.stats keys its cache of
-# those figures by it. Never reset, so a value is never seen twice.
+# response, a close, a deletion of an answered or closed request, a user's rename): config.stats
+# keys its cache of those figures by it. It starts from the clock and only counts up, so a value
+# is never seen twice.
 RESPONSE_TIME_CHANGES = "response_time_changes"
 PEOPLE = ("users", "experts", "experts_online")
 

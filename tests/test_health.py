@@ -35,3 +35,20 @@ def test_readiness_fails_while_the_process_shuts_down_but_liveness_does_not():
         assert Client().get("/healthz/live").status_code == 200
     finally:
         lifecycle.draining.clear()
+
+
+def test_readiness_fails_while_one_redis_server_of_several_does_not_answer(settings):
+    from config import health
+    from config.redis_url import redis_servers
+    from tests.e2e.servers import free_port
+
+    silent = f"redis://127.0.0.1:{free_port()}/0"
+    settings.REDIS_SERVERS = redis_servers(f"{settings.REDIS_URL or silent},{silent}")
+    health._shard_clients.cache_clear()
+    try:
+        answer = Client().get("/healthz")
+    finally:
+        health._shard_clients.cache_clear()
+
+    assert answer.status_code == 503
+    assert answer.json()["channel_layer"] == "failing"

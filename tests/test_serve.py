@@ -11,6 +11,8 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import psutil
@@ -81,11 +83,8 @@ def daphne_children(parent: subprocess.Popen) -> list[psutil.Process]:
     ]
 
 
-@pytest.fixture(params=["daphne"])
-def two_workers(request, tmp_path):
-    """config.serve with 2 workers on a free port, against the test database and Redis."""
-    port = free_port()
-    env = {
+def serve_environment() -> dict[str, str]:
+    return {
         **os.environ,
         "DATABASE_URL": database_url_of_tests(),
         "REDIS_URL": settings.REDIS_URL,
@@ -95,16 +94,17 @@ def two_workers(request, tmp_path):
         "JWT_SECRET": settings.JWT_SECRET,
         "DEBUG": "false",
     }
-    log = tmp_path / "serve.log"
+
+
+@contextmanager
+def serving(*args: str, port: int, log: Path) -> Iterator[subprocess.Popen]:
+    """config.serve with `args` on `port`, once /healthz answers there; stopped by PID."""
     parent = launch(
-        *("--server", request.param, "--workers", "2", "--port", str(port)),
-        *("--graceful-timeout", "5"),
-        env=env,
-        log=log,
+        *args, "--port", str(port), "--graceful-timeout", "5", env=serve_environment(), log=log
     )
     try:
         wait_until(lambda: healthz(port) == 200, seconds=STARTUP_SECONDS, what="/healthz 200")
-        yield parent, port, log
+        yield parent
     finally:
         if parent.poll() is None:
             parent.send_signal(signal.SIGTERM)
@@ -113,6 +113,15 @@ def two_workers(request, tmp_path):
             except subprocess.TimeoutExpired:
                 parent.kill()
                 parent.wait()
+
+
+@pytest.fixture(params=["daphne"])
+def two_workers(request, tmp_path):
+    """config.serve with 2 workers on a free port, against the test database and Redis."""
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with serving("--server", request.param, "--workers", "2", port=port, log=log) as parent:
+        yield parent, port, log
 
 
 @requires_services
@@ -197,3 +206,83 @@ def test_proxy_headers_are_trusted_only_when_told(server, monkeypatch):
 
     monkeypatch.setenv("PROXY_HEADERS", "true")
     assert "--proxy-headers" in child_command(server=server, fd=3, verbosity=1)
+
+
+def _connections_per_worker(parent: subprocess.Popen, port: int, count: int) -> list[int]:
+    """Open `count` connections to the port, each answered once (so a worker has accepted it),
+    and count how many each worker holds."""
+    with ExitStack() as held:
+        local_ports = set()
+        for _ in range(count):
+            client = held.enter_context(socket.create_connection(("127.0.0.1", port), timeout=5))
+            client.sendall(b"GET /healthz/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert client.recv(1024).startswith(b"HTTP/1.1 200")
+            local_ports.add(client.getsockname()[1])
+        return sorted(
+            sum(
+                1
+                for held_socket in worker.net_connections(kind="tcp")
+                if held_socket.raddr and held_socket.raddr.port in local_ports
+            )
+            for worker in daphne_children(parent)
+        )
+
+
+@requires_services
+@pytest.mark.django_db(transaction=True)
+def test_with_reuseport_each_worker_listens_on_its_own_socket_and_both_get_connections(tmp_path):
+    port = free_port()
+    with serving(
+        "--workers", "2", "--listen", "reuseport", port=port, log=tmp_path / "log"
+    ) as parent:
+        listening = [
+            sum(1 for c in worker.net_connections(kind="tcp") if c.status == psutil.CONN_LISTEN)
+            for worker in daphne_children(parent)
+        ]
+        per_worker = _connections_per_worker(parent, port, 40)
+
+    assert listening == [1, 1]
+    # The kernel hashes each connection onto a socket: all 40 on one worker has odds of 2^-39.
+    assert sum(per_worker) == 40
+    assert min(per_worker) > 0
+
+
+@requires_services
+@pytest.mark.django_db(transaction=True)
+def test_with_ports_worker_i_serves_port_plus_i(tmp_path):
+    port = free_port()
+    while _in_use(port + 1):
+        port = free_port()
+    with serving("--workers", "2", "--listen", "ports", port=port, log=tmp_path / "log"):
+        wait_until(lambda: healthz(port + 1) == 200, seconds=STARTUP_SECONDS, what="port + 1")
+
+
+def _in_use(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+@requires_services
+@pytest.mark.django_db(transaction=True)
+def test_a_second_launcher_on_a_port_in_use_is_refused(two_workers, tmp_path):
+    _parent, port, _log = two_workers
+    log = tmp_path / "second.log"
+    second = launch("--workers", "2", "--port", str(port), env=serve_environment(), log=log)
+    try:
+        assert second.wait(timeout=30) == 2
+    finally:
+        if second.poll() is None:
+            second.kill()
+    assert "cannot listen" in log.read_text()
+
+
+def test_a_malformed_redis_url_stops_the_launcher_with_the_reason(tmp_path):
+    env = {**os.environ, "REDIS_URL": "redis+sentinel://s1:26379"}
+    log = tmp_path / "serve.log"
+    parent = launch("--workers", "2", "--port", str(free_port()), env=env, log=log)
+    try:
+        assert parent.wait(timeout=30) == 2
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+    assert "needs the master's name" in log.read_text()

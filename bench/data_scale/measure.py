@@ -105,6 +105,11 @@ def paths(size: Size) -> list[Path]:
             True,
         ),
         Path("GET admin/stats/", get("/api/admin/stats/", staff_api), True),
+        Path(
+            "GET admin/stats/?by_expert=false",
+            get("/api/admin/stats/?by_expert=false", staff_api),
+            True,
+        ),
         Path("POST requests/ without a skill", create, True),
         Path("POST accept/", accept, True),
         Path("admin: requests list", get(admin_requests, staff_admin), True),

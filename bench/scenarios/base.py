@@ -36,6 +36,7 @@ class Options:
     workers: int | None = None
     server: str = "daphne"
     url: str | None = None
+    listen: str | None = None  # config.serve --listen (its default when None)
     rate_limit: tuple[float, int] | None = None
     budget: float = 600.0
 
@@ -79,11 +80,13 @@ def execute(
     env["ASGI_SERVER"] = options.server
     label = f"{name}-{time.strftime('%Y%m%d-%H%M%S')}"
     with (
-        server(workers=workers, env=env, label=label, target_url=options.url) as running,
+        server(
+            workers=workers, env=env, label=label, target_url=options.url, listen=options.listen
+        ) as running,
         ResourceSampler(server_pid=running.pid) as sampler,
     ):
-        context = Context(fleet=Fleet(running.url), sampler=sampler, options=options)
-        asyncio.run(_drive_bounded(context, drive))
+        context = Context(fleet=Fleet(running.urls), sampler=sampler, options=options)
+        asyncio.run(_drive_bounded(context, drive, ports=running.ports))
     stored = prepare.stored_client_ids([room.spec.request_id for room in context.fleet.rooms])
     integrity = context.fleet.integrity(stored)
     fleet = context.fleet
@@ -91,6 +94,7 @@ def execute(
         "scenario": name,
         "workers": workers if not options.url else None,
         "server": options.server if not options.url else None,
+        "listen": options.listen or (None if options.url else "default"),
         "url": options.url,
         "server_env": env if not options.url else None,
         "phases": [
@@ -105,13 +109,17 @@ def execute(
     }
 
 
-async def _drive_bounded(context: Context, drive: Driver) -> None:
+async def _drive_bounded(context: Context, drive: Driver, *, ports: set[int]) -> None:
     try:
         async with asyncio.timeout(context.options.budget):
             await drive(context)
     except TimeoutError:
         context.facts["timed_out_after_s"] = context.options.budget
     finally:
+        # Counted while every socket of the scenario is still open.
+        if context.sampler.server_pid is not None:
+            per_worker = await asyncio.to_thread(context.sampler.sockets_per_worker, ports)
+            context.facts["sockets_per_worker"] = per_worker
         await context.fleet.close()
 
 

@@ -27,8 +27,11 @@ BEGIN
         END IF;
         -- Only ever counts up: a change to what the response-time figures are computed from.
         IF (NEW.status IS DISTINCT FROM OLD.status AND 'CLOSED' IN (OLD.status, NEW.status))
+           OR NEW.created_at IS DISTINCT FROM OLD.created_at
            OR NEW.closed_at IS DISTINCT FROM OLD.closed_at
-           OR NEW.first_response_at IS DISTINCT FROM OLD.first_response_at THEN
+           OR NEW.first_response_at IS DISTINCT FROM OLD.first_response_at
+           OR NEW.first_responder_id IS DISTINCT FROM OLD.first_responder_id
+           OR (NEW.status = 'CLOSED' AND NEW.expert_id IS DISTINCT FROM OLD.expert_id) THEN
             INSERT INTO support_tally (name, delta) VALUES ('response_time_changes', 1);
         END IF;
     END IF;
@@ -39,11 +42,15 @@ CREATE TRIGGER support_tally_requests_rows
     AFTER INSERT OR DELETE ON support_supportrequest
     FOR EACH ROW EXECUTE FUNCTION support_tally_requests();
 CREATE TRIGGER support_tally_requests_changes
-    AFTER UPDATE OF status, last_seq, closed_at, first_response_at ON support_supportrequest
+    AFTER UPDATE OF status, last_seq, created_at, closed_at, first_response_at,
+                    first_responder_id, expert_id ON support_supportrequest
     FOR EACH ROW
     WHEN (NEW.status IS DISTINCT FROM OLD.status OR NEW.last_seq <> OLD.last_seq
+          OR NEW.created_at IS DISTINCT FROM OLD.created_at
           OR NEW.closed_at IS DISTINCT FROM OLD.closed_at
-          OR NEW.first_response_at IS DISTINCT FROM OLD.first_response_at)
+          OR NEW.first_response_at IS DISTINCT FROM OLD.first_response_at
+          OR NEW.first_responder_id IS DISTINCT FROM OLD.first_responder_id
+          OR (NEW.status = 'CLOSED' AND NEW.expert_id IS DISTINCT FROM OLD.expert_id))
     EXECUTE FUNCTION support_tally_requests();
 
 -- The counters a user row counts toward: accounts.models' customer and expert conditions, of
@@ -87,6 +94,17 @@ CREATE TRIGGER support_tally_users_changes
           IS DISTINCT FROM
           support_tally_people(NEW.role, NEW.is_staff, NEW.is_active, NEW.is_online))
     EXECUTE FUNCTION support_tally_users();
+
+-- The figures name the experts: a rename is a change to them too.
+CREATE FUNCTION support_tally_user_renamed() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO support_tally (name, delta) VALUES ('response_time_changes', 1);
+    RETURN NULL;
+END $$;
+CREATE TRIGGER support_tally_users_renamed
+    AFTER UPDATE OF name ON accounts_user
+    FOR EACH ROW WHEN (NEW.name IS DISTINCT FROM OLD.name)
+    EXECUTE FUNCTION support_tally_user_renamed();
 
 -- TRUNCATE fires no row triggers: emptying a table empties its counters.
 CREATE FUNCTION support_tally_requests_emptied() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -135,11 +153,13 @@ DROP TRIGGER IF EXISTS support_tally_requests_truncated ON support_supportreques
 DROP TRIGGER IF EXISTS support_tally_users_rows ON accounts_user;
 DROP TRIGGER IF EXISTS support_tally_users_changes ON accounts_user;
 DROP TRIGGER IF EXISTS support_tally_users_truncated ON accounts_user;
+DROP TRIGGER IF EXISTS support_tally_users_renamed ON accounts_user;
 DROP FUNCTION IF EXISTS support_tally_requests();
 DROP FUNCTION IF EXISTS support_tally_users();
 DROP FUNCTION IF EXISTS support_tally_people(text, boolean, boolean, boolean);
 DROP FUNCTION IF EXISTS support_tally_requests_emptied();
 DROP FUNCTION IF EXISTS support_tally_users_emptied();
+DROP FUNCTION IF EXISTS support_tally_user_renamed();
 """
 
 

@@ -152,3 +152,13 @@ def test_percentile_cont_and_the_fallback_give_the_same_figures():
             fallback = in_python.by_group[expert_id]
             assert fallback.count == figures.count
             assert (fallback.p50, fallback.p90) == pytest.approx((figures.p50, figures.p90))
+
+
+def test_the_per_expert_lists_can_be_left_out(admin_client):
+    body = admin_client.get("/api/admin/stats/?by_expert=false").json()
+    full = admin_client.get("/api/admin/stats/").json()
+
+    for figures in ("first_response_seconds", "resolution_seconds"):
+        assert "by_expert" not in body[figures]
+        assert body[figures] == {k: v for k, v in full[figures].items() if k != "by_expert"}
+    assert admin_client.get("/api/admin/stats/?by_expert=maybe").status_code == 400

@@ -179,3 +179,18 @@ def test_every_change_to_what_the_figures_read_moves_the_version():
     versions.append(selectors.response_times_version())
 
     assert len(set(versions)) == len(versions)
+
+
+def test_renaming_an_expert_renames_them_in_the_figures(admin_client):
+    customer, expert = UserFactory.create(), ExpertFactory.create(name="Grace")
+    opened = services.request_create(requester=customer, title="One", description="")
+    services.request_accept(request_id=opened.pk, expert=expert)
+    message_post(request_id=opened.pk, sender=expert, content="hi")
+
+    def named():
+        stats = admin_client.get("/api/admin/stats/").json()
+        return [entry["expert"]["name"] for entry in stats["first_response_seconds"]["by_expert"]]
+
+    assert named() == ["Grace"]
+    User.objects.filter(pk=expert.pk).update(name="Grace Hopper")
+    assert named() == ["Grace Hopper"]

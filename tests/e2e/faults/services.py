@@ -216,10 +216,13 @@ class ThrowawayRedis:
     base_dir: Path
     port: int
     process: subprocess.Popen | None = None
+    # The port of the master this server is a replica of (None: a master itself).
+    replica_of: int | None = None
 
     @classmethod
-    def create(cls) -> "ThrowawayRedis":
-        return cls(base_dir=Path(tempfile.mkdtemp(prefix="faults-redis-")), port=free_port())
+    def create(cls, *, replica_of: int | None = None) -> "ThrowawayRedis":
+        base_dir = Path(tempfile.mkdtemp(prefix="faults-redis-"))
+        return cls(base_dir=base_dir, port=free_port(), replica_of=replica_of)
 
     @property
     def url(self) -> str:
@@ -237,17 +240,21 @@ class ThrowawayRedis:
     def is_running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def command(self) -> list[str]:
+        return [
+            "redis-server",
+            *("--port", str(self.port), "--bind", "127.0.0.1"),
+            *("--save", "", "--appendonly", "no", "--daemonize", "no"),
+            *("--dir", str(self.base_dir)),
+            *(("--replicaof", "127.0.0.1", str(self.replica_of)) if self.replica_of else ()),
+        ]
+
     def start(self) -> None:
         if self.is_running:
             return
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [
-                    "redis-server",
-                    *("--port", str(self.port), "--bind", "127.0.0.1"),
-                    *("--save", "", "--appendonly", "no", "--daemonize", "no"),
-                    *("--dir", str(self.base_dir)),
-                ],
+                self.command(),
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
@@ -272,6 +279,56 @@ class ThrowawayRedis:
     def destroy(self) -> None:
         self.stop()
         shutil.rmtree(self.base_dir, ignore_errors=True)
+
+
+@dataclass
+class ThrowawaySentinel(ThrowawayRedis):
+    """A Redis Sentinel of its own (`redis-server --sentinel`) watching one master, which it
+    knows as MASTER_NAME; ready once it names that master's address."""
+
+    master_port: int = 0
+    MASTER_NAME = "mymaster"
+
+    @classmethod
+    def watching(cls, master: ThrowawayRedis) -> "ThrowawaySentinel":
+        base_dir = Path(tempfile.mkdtemp(prefix="faults-sentinel-"))
+        return cls(base_dir=base_dir, port=free_port(), master_port=master.port)
+
+    def command(self) -> list[str]:
+        # Sentinel rewrites its configuration file as it learns: it must be a file of its own.
+        config = self.base_dir / "sentinel.conf"
+        config.write_text(
+            f"port {self.port}\nbind 127.0.0.1\ndir {self.base_dir}\n"
+            f"sentinel monitor {self.MASTER_NAME} 127.0.0.1 {self.master_port} 1\n"
+            # A master that stops answering is failed over after a second, not 30.
+            f"sentinel down-after-milliseconds {self.MASTER_NAME} 1000\n"
+        )
+        return ["redis-server", str(config), "--sentinel"]
+
+    def master(self) -> tuple[str, int] | None:
+        """The address of the master this sentinel names now (None: it does not answer)."""
+        client = redis.Redis(port=self.port, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            address = client.sentinel_get_master_addr_by_name(self.MASTER_NAME)
+        except redis.RedisError:
+            return None
+        finally:
+            client.close()
+        if not isinstance(address, tuple | list):
+            return None
+        host, port = address
+        return (host.decode() if isinstance(host, bytes) else host), int(port)
+
+    def fail_over(self) -> None:
+        """SENTINEL FAILOVER: promote a replica now, without waiting for the master to fail."""
+        client = redis.Redis(port=self.port, socket_connect_timeout=1, socket_timeout=1)
+        try:
+            client.execute_command("SENTINEL FAILOVER", self.MASTER_NAME)
+        finally:
+            client.close()
+
+    def answers(self) -> bool:
+        return self.master() is not None
 
 
 @dataclass

@@ -187,7 +187,7 @@ export class RequestsView {
   }
 
   async #loadStats() {
-    const stats = await this.api.get("admin/stats/");
+    const stats = await this.api.get("admin/stats/?by_expert=false");
     const figures = [
       ["Waiting", stats.requests.REQUESTED],
       ["In progress", stats.requests.ACTIVE],
