@@ -20,10 +20,16 @@ class ChatConfig(AppConfig):
         subscribe(ExpertQueueChanged, tell_sockets_of_queue_seat)
         subscribe(UserDeactivated, close_sockets_of_deactivated_user)
 
-        from chat.timeouts import check_interval, timeouts_backlog, timeouts_job
+        from chat.timeouts import check_interval, timeouts_backlog, timeouts_job, timeouts_pending
         from core import worker
 
-        worker.register("timeouts", timeouts_job, every=check_interval(), backlog=timeouts_backlog)
+        worker.register(
+            "timeouts",
+            timeouts_job,
+            every=check_interval(),
+            backlog=timeouts_backlog,
+            pending=timeouts_pending,
+        )
 
         from chat.attachments.services import attachments_delete_stale
 

@@ -1,18 +1,36 @@
 """ORM calls from async code: the WebSocket consumer, its handshake, presence, room sync."""
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from channels.db import database_sync_to_async
 from django.conf import settings
+
+from core.metrics import ORM_QUEUE_DEPTH
 
 # SQLite takes one writer at a time, and its shared in-memory databases lock whole tables
 # across threads: there, every call goes through one thread, as channels does by default.
 _ONE_THREAD = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
 
 
+class _MeteredPool(ThreadPoolExecutor):
+    """A thread pool that counts the calls waiting for one of its threads (ORM_QUEUE_DEPTH): a
+    queue that stays deep means DB_THREADS, or the database, is the bottleneck."""
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
+        ORM_QUEUE_DEPTH.inc()
+
+        def started(*call_args: Any, **call_kwargs: Any) -> Any:
+            ORM_QUEUE_DEPTH.dec()
+            return fn(*call_args, **call_kwargs)
+
+        return super().submit(started, *args, **kwargs)
+
+
 # The threads that run ORM calls for the sockets of this process. Each keeps its own database
 # connection (CONN_MAX_AGE), so this is also the most connections a process opens for them.
-_POOL = None if _ONE_THREAD else ThreadPoolExecutor(settings.DB_THREADS, "orm")
+_POOL = None if _ONE_THREAD else _MeteredPool(settings.DB_THREADS, "orm")
 
 
 def in_worker_thread(function):

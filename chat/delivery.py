@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 
 from chat.protocol.server import MessageData, Ref, ServerFrame, new_message_frame
 from chat.sync import RoomSync
+from core.metrics import CATCH_UPS, GAP_FILLS
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,19 @@ class Delivery:
         if room is None:
             return False
         async with room.lock:
+            if self._gap_before(request_id, room, message["seq"]):
+                # A broadcast after a gap: the ones between were lost, or are still on their
+                # way from another process. (The sender's own ack may run ahead of broadcasts in
+                # flight all the time, and a join's backlog is still being sent: neither counts.)
+                GAP_FILLS.inc()
             return await self.deliver_locked(request_id, room, message, ref=ref)
+
+    def _gap_before(self, request_id: str, room: Room, seq: int) -> bool:
+        return (
+            self.rooms.get(request_id) is room
+            and seq > room.last_seq + 1
+            and request_id not in self._backlogs
+        )
 
     async def deliver_locked(
         self, request_id: str, room: Room, message: MessageData, *, ref: Ref = None
@@ -109,7 +122,9 @@ class Delivery:
         if room is None or up_to_seq <= room.last_seq:
             return
         async with room.lock:
-            if self.rooms.get(request_id) is room:
+            if self.rooms.get(request_id) is room and up_to_seq > room.last_seq:
+                if request_id not in self._backlogs:  # not a join's backlog still being sent
+                    CATCH_UPS.inc()
                 await self.fill_locked(request_id, room, up_to_seq=up_to_seq)
 
     async def fill_locked(self, request_id: str, room: Room, *, up_to_seq: int) -> None:

@@ -6,8 +6,9 @@ event to groups, once what the event reports is committed.
 """
 
 import logging
+import time
 from collections.abc import Iterable
-from typing import Literal, TypedDict
+from typing import Literal, NotRequired, TypedDict
 from uuid import UUID
 
 from asgiref.sync import async_to_sync
@@ -64,6 +65,9 @@ class MessageEvent(TypedDict):
 
     type: Literal["chat.message"]
     message: MessageData
+    # When it was committed (time.time(), by the storing process's clock), for the broadcast
+    # latency metric. Absent in events of earlier releases.
+    committed_at: NotRequired[float]
 
 
 class TypingEvent(TypedDict):
@@ -118,7 +122,8 @@ def frame_event(frame: ServerFrame) -> FrameEvent:
 
 
 def message_event(message: MessageData) -> MessageEvent:
-    return MessageEvent(type="chat.message", message=message)
+    """Built right after the message's commit (or, over REST, just before it)."""
+    return MessageEvent(type="chat.message", message=message, committed_at=time.time())
 
 
 def queue_event(frame: ServerFrame, *, taker_id: str | None) -> QueueEvent:

@@ -22,6 +22,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.models import User
 from chat.async_db import in_worker_thread
+from core.metrics import HANDSHAKES_REFUSED
 
 BEARER_SUBPROTOCOL = "bearer"
 
@@ -52,6 +53,7 @@ class OriginValidatorMiddleware:
     ) -> None:
         origin = _header(scope, b"origin")
         if origin is not None and not origin_allowed(origin):
+            HANDSHAKES_REFUSED.labels("origin").inc()
             await HandshakeDenier()(cast(Any, scope), receive, send)
             return
         await self.app(scope, receive, send)

@@ -37,6 +37,7 @@ from chat.protocol.server import (
     presence_frame,
 )
 from chat.tasks import LoopTask
+from core.metrics import PRESENCE_CORRECTIONS, PRESENCE_SWEEPS
 from core.outages import DATABASE, dependency_failed
 from core.transactions import after_commit
 from support.matching import expert_became_eligible
@@ -254,6 +255,7 @@ def process_heartbeat(*, sockets: dict[str, str]) -> list[PresenceChange]:
         if connected is not None and connected.change is not None:
             back.append(connected.change)
     if sockets:
+        PRESENCE_CORRECTIONS.labels("restored").inc(len(sockets))
         logger.warning("presence: %d open socket(s) recorded again after a sweep", len(sockets))
     return back
 
@@ -274,6 +276,7 @@ def presence_sweep(*, local_predecessors: bool = False) -> list[PresenceChange]:
             SocketConnection.objects.filter(process_id__in=dead).values_list("user_id", flat=True)
         )
         ServerProcess.objects.filter(pk__in=dead).delete()  # cascades to their sockets
+    PRESENCE_SWEEPS.inc()
     logger.warning("presence: swept %d server process(es) that stopped heart-beating", len(dead))
     offline = []
     for user_id in sorted(user_ids, key=str):
@@ -282,6 +285,7 @@ def presence_sweep(*, local_predecessors: bool = False) -> list[PresenceChange]:
             change = _mark_offline_if_no_sockets(user) if user else None
         if change is not None:
             offline.append(change)
+    PRESENCE_CORRECTIONS.labels("offline").inc(len(offline))
     return offline
 
 
@@ -393,4 +397,5 @@ class PresenceKeeper:
         for channel in await in_worker_thread(deactivated_sockets)(
             sockets=dict(self._local_sockets)
         ):
+            PRESENCE_CORRECTIONS.labels("deactivated").inc()
             await channel_layer().send(channel, dict(close_event(code=CLOSE_DEACTIVATED)))

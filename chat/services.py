@@ -20,6 +20,7 @@ from chat.selectors import request_for_participant
 from chat.serializers import message_data
 from core.errors import InvalidInput, NotActive, NotAllowed
 from core.events import publish, recorded_in_transaction
+from core.metrics import MESSAGES_STORED
 from core.transactions import after_commit
 from support.models import RequestStatus, SupportRequest
 
@@ -128,6 +129,7 @@ def message_store(
             raise
         return existing, False
     if stored:
+        MESSAGES_STORED.inc()
         return message, True
     # Nothing stored: a retry of a message sent before the request closed still gets its
     # original; anything else is told why, in the same words as everywhere else.

@@ -146,3 +146,17 @@ def timeouts_backlog() -> float | None:
             if accepted_at is not None:
                 overdue.append((cutoff - accepted_at).total_seconds())
     return max(overdue, default=None)
+
+
+def timeouts_pending() -> int:
+    """Requests whose timeout is due and not yet applied (one that is due on both counts
+    counts twice: it is two timeouts)."""
+    now = timezone.now()
+    return sum(
+        due(now - timedelta(seconds=seconds)).count()
+        for seconds, due in (
+            (settings.FIRST_RESPONSE_TIMEOUT, unanswered_since),
+            (settings.INACTIVITY_CLOSE_AFTER, idle_since),
+        )
+        if seconds
+    )

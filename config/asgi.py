@@ -17,7 +17,12 @@ from chat.hub import ProcessHub  # noqa: E402
 from chat.middleware import JWTAuthMiddleware, OriginValidatorMiddleware  # noqa: E402
 from chat.routing import websocket_urlpatterns  # noqa: E402
 from config.body_limits import refuse_oversized_uploads  # noqa: E402
+from config.metrics import forget_dead_processes  # noqa: E402
 from core import worker  # noqa: E402
+
+# Per-process gauges of earlier processes that were killed are no longer reported (several
+# processes sharing PROMETHEUS_MULTIPROC_DIR, config.metrics).
+forget_dead_processes()
 
 # One per process: every socket this process serves shares its presence heartbeat and room sync.
 hub = ProcessHub()

@@ -4,12 +4,15 @@ The `daphne` command, with what config.daphne_server adds (admission control of 
 graceful drain on SIGTERM, 1009 for oversized frames, no form parsing by Twisted), and the frame
 size limit of settings.WS_MAX_FRAME_BYTES unless `--websocket-max-message-size` or
 `--websocket-max-frame-size` say otherwise, so every way of starting the server (make run,
-config.serve, the systemd unit, the tests) applies the same one.
+config.serve, the systemd unit, the tests) applies the same one. With LOG_FORMAT=json, daphne's
+own access log is off: the application writes one in JSON, with the ids.
 """
 
 import os
 import sys
+from typing import Any
 
+from daphne import cli
 from daphne.cli import CommandLineInterface
 
 FRAME_LIMIT_OPTIONS = ("--websocket-max-message-size", "--websocket-max-frame-size")
@@ -27,6 +30,17 @@ def with_frame_limits(argv: list[str], *, limit: int) -> list[str]:
     return added + argv
 
 
+class NoAccessLog:
+    """daphne's access log, off: with LOG_FORMAT=json the application writes it instead, as JSON
+    with the request id (config.request_id) or the socket and user ids (chat.sockets)."""
+
+    def __init__(self, stream: Any) -> None:
+        pass
+
+    def __call__(self, protocol: Any, action: str, details: dict[str, Any]) -> None:
+        pass
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.conf import settings
@@ -35,6 +49,8 @@ def main() -> None:
 
     sys.argv[1:] = with_frame_limits(sys.argv[1:], limit=settings.WS_MAX_FRAME_BYTES)
     daphne_server.install()
+    if settings.LOG_FORMAT == "json":
+        cli.AccessLogGenerator = NoAccessLog
     CommandLineInterface.server_class = daphne_server.Server
     CommandLineInterface.entrypoint()
 

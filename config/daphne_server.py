@@ -20,6 +20,7 @@ from twisted.internet import defer
 
 from config import lifecycle
 from core import worker
+from core.metrics import HANDSHAKES_REFUSED
 
 logger = logging.getLogger("config.daphne")
 
@@ -32,15 +33,16 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
 
     def onConnect(self, request: Any) -> Any:
         if lifecycle.draining.is_set():
-            self._refuse("The server is shutting down; reconnect.")
+            self._refuse("draining", "The server is shutting down; reconnect.")
         if WebSocketProtocol.pending_handshakes >= settings.WS_MAX_PENDING_HANDSHAKES:
-            self._refuse("Too many connections at once; retry after Retry-After seconds.")
+            self._refuse("busy", "Too many connections at once; retry after Retry-After seconds.")
         WebSocketProtocol.pending_handshakes += 1
         self._admitted = True
         return super().onConnect(request)
 
-    def _refuse(self, reason: str) -> None:
+    def _refuse(self, metric_reason: str, reason: str) -> None:
         # Before daphne's onConnect: no application instance, no connection record.
+        HANDSHAKES_REFUSED.labels(metric_reason).inc()
         self._refused = True
         raise ConnectionDeny(ConnectionDeny.SERVICE_UNAVAILABLE, reason)
 

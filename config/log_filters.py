@@ -1,7 +1,18 @@
 import asyncio
 import logging
 
+from core import log_context
 from core.outages import dependency_failed
+
+
+class LogContext(logging.Filter):
+    """Puts the ids of the request or socket being served (core.log_context) on the record:
+    `request_id`, or `socket_id` and `user_id`. The JSON format writes them as fields."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        for name, value in log_context.current().items():
+            setattr(record, name, value)
+        return True
 
 
 class DropPubSubCancelledCleanup(logging.Filter):

@@ -18,6 +18,11 @@ restarts a child that dies unexpectedly. The socket of a dead worker is closed u
 replacement starts (with `reuseport` the kernel then sends its share to the others; with `ports`
 the load balancer gets a refusal and tries another). Rooms, presence and notifications are
 shared through Redis, so more than one worker needs REDIS_URL.
+
+Metrics: the workers run prometheus-client's multiprocess mode in PROMETHEUS_MULTIPROC_DIR (a
+directory of the launcher's own, removed at exit, unless that variable names one, which is
+emptied at start), so `/metrics` of whichever worker answers reports every worker, and counters
+keep counting across a worker's restart.
 """
 
 from __future__ import annotations
@@ -26,16 +31,19 @@ import argparse
 import logging
 import os
 import resource
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
+from prometheus_client import multiprocess
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 logger = logging.getLogger("config.serve")
@@ -139,6 +147,24 @@ def bind(*, host: str, port: int, reuse_port: bool = False) -> socket.socket:
     return listener
 
 
+METRICS_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def prepare_metrics_directory() -> tuple[str, bool]:
+    """The workers' PROMETHEUS_MULTIPROC_DIR, emptied (files of an earlier run would be counted
+    again), and whether the launcher created it (then it removes it at exit)."""
+    directory = os.environ.get(METRICS_DIR_VARIABLE, "").strip()
+    if not directory:
+        directory = tempfile.mkdtemp(prefix="expert-support-metrics-")
+        os.environ[METRICS_DIR_VARIABLE] = directory
+        return directory, True
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.remove(os.path.join(directory, name))
+    return directory, False
+
+
 @dataclass
 class Listeners:
     """The listening socket of each worker, as `--listen` says."""
@@ -235,6 +261,13 @@ def child_command(*, server: str, fd: int, verbosity: int) -> list[str]:
     ]
 
 
+def forget_metrics_of(pid: int) -> None:
+    """A worker is gone: its per-process gauges (open sockets...) stop being reported."""
+    directory = os.environ.get(METRICS_DIR_VARIABLE)
+    if directory:
+        multiprocess.mark_process_dead(pid, directory)
+
+
 class Supervisor:
     def __init__(
         self,
@@ -299,6 +332,7 @@ class Supervisor:
                 worker.listener = None
             worker.restart_at = now + worker.backoff
             worker.restarts += 1
+            forget_metrics_of(worker.process.pid)
             logger.warning(
                 "worker %d (pid %d) exited with %s; restarting in %.1fs",
                 worker.index,
@@ -326,6 +360,7 @@ class Supervisor:
                 logger.warning("worker %d did not stop in time; killing it", worker.index)
                 worker.process.kill()
                 worker.process.wait()
+            forget_metrics_of(worker.process.pid)
         for worker in self.workers:
             if worker.listener is not None:
                 self.listeners.release(worker.listener)
@@ -352,6 +387,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"config.serve: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
         return 2
+    metrics_directory, own_directory = prepare_metrics_directory()
     supervisor = Supervisor(
         listeners=listeners,
         server=args.server,
@@ -369,7 +405,11 @@ def main(argv: list[str] | None = None) -> int:
         args.server,
         args.listen,
     )
-    return supervisor.run()
+    try:
+        return supervisor.run()
+    finally:
+        if own_directory:
+            shutil.rmtree(metrics_directory, ignore_errors=True)
 
 
 if __name__ == "__main__":

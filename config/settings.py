@@ -4,6 +4,7 @@ Every value is parsed strictly: anything that cannot be parsed stops start-up wi
 ImproperlyConfigured. Optional services switch on by the presence of their variable.
 """
 
+import ipaddress
 from datetime import timedelta
 from email.utils import parseaddr
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 import environ
 import filetype
 from django.core.exceptions import ImproperlyConfigured
+from pythonjsonlogger.core import RESERVED_ATTRS
 
 from config.email_url import email_config
 from config.redis_url import redis_servers
@@ -97,6 +99,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every later middleware's log lines and answers carry the request id, and the
+    # metrics see every answer, whoever gave it.
+    "config.request_id.RequestIdMiddleware",
+    "config.metrics.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Before anything that can answer on its own, so those answers carry the CORS headers too.
     "corsheaders.middleware.CorsMiddleware",
@@ -451,7 +457,7 @@ SECURE_PROXY_SSL_HEADER = (
 # Plain-HTTP requests are redirected to HTTPS, but the health probes, which load balancers send
 # over HTTP on the private side.
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_REDIRECT_EXEMPT = [r"^healthz(/live)?$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz(/live)?$", r"^metrics$"]
 # Browsers are told to use HTTPS only, for this long (HSTS). 0 = off; turn it on once HTTPS
 # works, starting small: browsers remember it.
 SECURE_HSTS_SECONDS = env_number("SECURE_HSTS_SECONDS", default=0)
@@ -460,19 +466,54 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=False)
 SESSION_COOKIE_SECURE = env_bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env_bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 
+# The proxy in front sets X-Forwarded-For/-Proto and X-Request-ID, and the server trusts them:
+# config.serve gives daphne or uvicorn --proxy-headers, and each request's id is the proxy's
+# (config.request_id). Only when nothing but that proxy can reach the server.
+PROXY_HEADERS = env_bool("PROXY_HEADERS", default=False)
+
+# --- Operations: metrics and logs (docs/operations.md) ------------------------------------------
+# /metrics answers only when one of these is set: the bearer token the scraper sends, and/or the
+# addresses (IPs or networks, comma-separated) it may come from.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+try:
+    METRICS_ALLOWED_ADDRESSES = [
+        ipaddress.ip_network(item.strip(), strict=False)
+        for item in env.str("METRICS_ALLOWED_ADDRESSES", default="").split(",")
+        if item.strip()
+    ]
+except ValueError as exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_ADDRESSES: {exc}.") from None
+# plain: one line of text per record; json: one JSON object per line, with the request id of an
+# HTTP request and the socket and user ids of a WebSocket as fields.
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain").strip().lower()
+if LOG_FORMAT not in {"plain", "json"}:
+    raise ImproperlyConfigured(f"LOG_FORMAT={LOG_FORMAT!r}: use plain or json.")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+            # Fields passed with a record that are never written: Django's `request` would be
+            # written with its query string, which may carry a token (?token=).
+            "reserved_attrs": [*RESERVED_ATTRS, "request", "scope"],
+        },
+    },
     "filters": {
+        "context": {"()": "config.log_filters.LogContext"},
         "pubsub_cleanup": {"()": "config.log_filters.DropPubSubCancelledCleanup"},
         "pubsub_outage": {"()": "config.log_filters.PubSubOutageToOutageLog"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["pubsub_cleanup", "pubsub_outage"],
+            "formatter": LOG_FORMAT,
+            "filters": ["pubsub_cleanup", "pubsub_outage", "context"],
         }
     },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

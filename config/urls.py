@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from chat.protocol_apis import AsyncApiJsonApi, AsyncApiYamlApi
 from config import http
 from config.health import healthz, live
+from config.metrics import metrics
 from config.stats import StatsApi
 
 api_patterns: list[URLPattern | URLResolver] = [
@@ -34,6 +35,7 @@ urlpatterns = [
     path("api/", include(api_patterns)),
     path("healthz", healthz, name="healthz"),
     path("healthz/live", live, name="healthz-live"),
+    path("metrics", metrics, name="metrics"),
     path("console/", include("console.urls")),
 ]
 

@@ -106,6 +106,11 @@ def retry_or_fail(
     return bool(_held(model, pk, lease).update(**update, **fields))
 
 
+def due_count(queryset: QuerySet) -> int:
+    """How many rows of `queryset` are due and unfinished (being done under a lease included)."""
+    return queryset.filter(status=JobStatus.PENDING, run_after__lte=timezone.now()).count()
+
+
 def oldest_pending_age(queryset: QuerySet) -> float | None:
     """Seconds since the oldest due, unfinished row of `queryset` was due (None when none is)."""
     now = timezone.now()

@@ -10,12 +10,16 @@ import time
 
 from django.db import DatabaseError, InterfaceError, OperationalError
 
+from core.metrics import DEPENDENCY_UP
+
 logger = logging.getLogger("outages")
 
 
 class Dependency:
-    def __init__(self, name: str) -> None:
+    def __init__(self, name: str, *, metric_label: str) -> None:
         self.name = name
+        self._up = DEPENDENCY_UP.labels(metric_label)
+        self._up.set(1)
         self._lock = threading.Lock()  # reported from the event loop and from ORM threads
         self._down_since: float | None = None
         self._failures = 0
@@ -36,6 +40,7 @@ class Dependency:
             if self._down_since is not None:
                 return
             self._down_since = time.monotonic()
+        self._up.set(0)
         logger.error("%s unreachable: %s", self.name, _one_line(error))
 
     def answered(self) -> None:
@@ -47,6 +52,7 @@ class Dependency:
                 return
             lasted, failures = time.monotonic() - since, self._failures
             self._down_since, self._failures = None, 0
+        self._up.set(1)
         logger.warning(
             "%s answers again after %.1fs; %d operation(s) failed meanwhile",
             self.name,
@@ -55,8 +61,8 @@ class Dependency:
         )
 
 
-DATABASE = Dependency("database")
-CHANNEL_LAYER = Dependency("channel layer (Redis)")
+DATABASE = Dependency("database", metric_label="database")
+CHANNEL_LAYER = Dependency("channel layer (Redis)", metric_label="channel_layer")
 
 
 def dependency_failed(error: BaseException) -> Dependency | None:

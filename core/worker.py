@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db import close_old_connections, connections
 
+from core.metrics import WORKER_FAILURES, WORKER_ITEMS
 from core.outages import DATABASE, dependency_failed
 
 logger = logging.getLogger("core.worker")
@@ -36,8 +37,11 @@ class Job:
     name: str
     run: Callable[[], int]  # does what is due now; returns how many items it handled
     every: float  # seconds between runs that found nothing to do
-    # Seconds the oldest due item has been waiting (None: nothing is due), for /healthz.
+    # Seconds the oldest due item has been waiting (None: nothing is due), for /healthz and
+    # /metrics.
     backlog: Callable[[], float | None] | None = None
+    # How many items are due now (for /metrics).
+    pending: Callable[[], int] | None = None
     # Threads running the job side by side (items waiting on a slow network are done in
     # parallel; each thread claims its own).
     threads: int = 1
@@ -52,10 +56,13 @@ def register(
     *,
     every: float,
     backlog: Callable[[], float | None] | None = None,
+    pending: Callable[[], int] | None = None,
     threads: int = 1,
 ) -> None:
     """Run `run` in the worker (registering a name again replaces its job)."""
-    _jobs[name] = Job(name=name, run=run, every=every, backlog=backlog, threads=threads)
+    _jobs[name] = Job(
+        name=name, run=run, every=every, backlog=backlog, pending=pending, threads=threads
+    )
 
 
 def registered() -> list[Job]:
@@ -127,11 +134,13 @@ def run_once(job: Job) -> int:
     try:
         handled = job.run()
     except Exception as exc:
+        WORKER_FAILURES.labels(job.name).inc()
         if dependency_failed(exc) is None:
             logger.exception("Worker job %s failed", job.name)
         return 0
     else:
         if handled:
+            WORKER_ITEMS.labels(job.name).inc(handled)
             # Work was read from the database and done: it answers. (A run that found nothing
             # to do may not have asked it anything: a job whose feature is switched off.)
             DATABASE.answered()

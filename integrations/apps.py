@@ -10,9 +10,19 @@ class IntegrationsConfig(AppConfig):
     def ready(self) -> None:
         from core import worker
         from integrations import outbox
-        from integrations.delivery import THREADS, deliveries_backlog, deliveries_send
+        from integrations.delivery import (
+            THREADS,
+            deliveries_backlog,
+            deliveries_pending,
+            deliveries_send,
+        )
 
         outbox.subscribe_all()
         worker.register(
-            "webhooks", deliveries_send, every=1.0, backlog=deliveries_backlog, threads=THREADS
+            "webhooks",
+            deliveries_send,
+            every=1.0,
+            backlog=deliveries_backlog,
+            pending=deliveries_pending,
+            threads=THREADS,
         )

@@ -19,7 +19,8 @@ import time
 from django.conf import settings
 from django.db.models import Exists, OuterRef
 
-from core.leases import JobStatus, claim, finish, oldest_pending_age, retry_or_fail
+from core.leases import JobStatus, claim, due_count, finish, oldest_pending_age, retry_or_fail
+from core.metrics import WEBHOOK_DELIVERIES
 from integrations.addresses import AddressRefused, Target, resolve
 from integrations.models import WebhookDelivery
 
@@ -63,6 +64,10 @@ def deliveries_backlog() -> float | None:
     return oldest_pending_age(WebhookDelivery.objects.filter(endpoint__is_active=True))
 
 
+def deliveries_pending() -> int:
+    return due_count(WebhookDelivery.objects.filter(endpoint__is_active=True))
+
+
 def body_of(delivery: WebhookDelivery) -> bytes:
     event = delivery.event
     envelope = {
@@ -99,6 +104,7 @@ def _attempt(delivery: WebhookDelivery, lease) -> None:
     took = time.monotonic() - started
     if not error:
         finish(WebhookDelivery, delivery.pk, lease, last_status_code=status, last_error="")
+        WEBHOOK_DELIVERIES.labels("delivered").inc()
         logger.info(
             "webhook %s delivered to %s (%s, %.0f ms)",
             delivery.event.event,
@@ -117,6 +123,8 @@ def _attempt(delivery: WebhookDelivery, lease) -> None:
         delays=settings.WEBHOOK_RETRY_DELAYS,
         last_status_code=status,
     )
+    gave_up = tries > len(settings.WEBHOOK_RETRY_DELAYS)
+    WEBHOOK_DELIVERIES.labels("failed" if gave_up else "retry").inc()
     logger.warning(
         "webhook %s to %s failed (try %d): %s",
         delivery.event.event,

@@ -27,7 +27,7 @@ from django.db.models import Case, F, Q, QuerySet, Value, When
 from django.utils import timezone
 
 from chat.models import Message
-from core.leases import JobStatus, claim, oldest_pending_age, retry_or_fail
+from core.leases import JobStatus, claim, due_count, oldest_pending_age, retry_or_fail
 from notifications.emails import offline_email
 from notifications.models import OfflineNotice
 from support.models import RequestStatus
@@ -72,6 +72,12 @@ def offline_emails_backlog() -> float | None:
     if not settings.EMAIL_ENABLED:
         return None
     return oldest_pending_age(OfflineNotice.objects.all())
+
+
+def offline_emails_pending() -> int:
+    if not settings.EMAIL_ENABLED:
+        return 0
+    return due_count(OfflineNotice.objects.all())
 
 
 def _look(pk: int, lease: uuid.UUID) -> None:

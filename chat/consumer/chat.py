@@ -7,6 +7,7 @@ message ordering is chat.delivery's job; this class only wires them to the socke
 import asyncio
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, ClassVar
 from uuid import UUID
@@ -42,6 +43,7 @@ from chat.middleware import (
 )
 from chat.presence import presence_frame_of
 from chat.protocol.client import (
+    CLIENT_FRAMES,
     Authenticate,
     ClientFrame,
     FrameError,
@@ -73,11 +75,24 @@ from chat.selectors import REPLAY_BATCH, active_request_for_participant, message
 from chat.serializers import message_data
 from chat.services import ReadPosition, message_store, read_position_move
 from chat.sync import last_seqs
+from core import log_context
 from core.errors import DomainError
+from core.metrics import (
+    BROADCAST_SECONDS,
+    ERROR_FRAMES,
+    FRAMES_RECEIVED,
+    HANDSHAKE_SECONDS,
+    HANDSHAKES_ACCEPTED,
+    HANDSHAKES_REFUSED,
+    OPEN_SOCKETS,
+)
 from core.outages import dependency_failed
 from support.models import SupportRequest
 
 logger = logging.getLogger(__name__)
+# One line when a socket opens and one when it closes, with its socket and user ids; written
+# with LOG_FORMAT=json, where it replaces daphne's access log (config.daphne_main).
+socket_log = logging.getLogger("chat.sockets")
 
 # What a client is told to wait before retrying a frame the server failed (an outage, usually).
 SERVER_ERROR_RETRY_AFTER = 2
@@ -85,6 +100,9 @@ SERVER_ERROR_RETRY_AFTER = 2
 PENDING_FRAMES = 32
 # Typing indicators beyond this are dropped silently; they are hints, not messages.
 TYPING_RATE, TYPING_BURST = 5.0, 10
+# The counter of each frame type, looked up once: half the cost of an increment on every frame.
+FRAMES_OF_TYPE = {kind.type: FRAMES_RECEIVED.labels(kind.type) for kind in CLIENT_FRAMES}
+INVALID_FRAMES = FRAMES_RECEIVED.labels("invalid")
 
 
 @in_worker_thread
@@ -141,6 +159,10 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
         # Frames read but not yet acted on; bounded, so a flood cannot grow server memory.
         self.pending: asyncio.Queue[ClientFrame] = asyncio.Queue(maxsize=PENDING_FRAMES)
         self.background: list[asyncio.Task[None]] = []
+        # This runs in the socket's own task: every line it logs from here on carries the id.
+        log_context.socket_id.set(uuid.uuid4().hex[:16])
+        self.started_at = time.monotonic()
+        self.accepted = False
 
     # --- lifecycle ----------------------------------------------------------------------------
 
@@ -157,21 +179,34 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
         if token is None or user is None:
             # No valid token, or no such active user. Before accept: the handshake is answered
             # with 403.
+            HANDSHAKES_REFUSED.labels("unauthenticated").inc()
             await self.close()
             return
         self.user = user
+        log_context.user_id.set(str(user.pk))
         self.token_exp = token.exp
         await self.channel_layer.group_add(user_group(user.pk), self.channel_name)
         if user.is_expert:
             await self.take_queue_seat(user_id=user.pk)
         offered = self.scope.get("subprotocols") or []
         await self.accept(subprotocol=BEARER_SUBPROTOCOL if BEARER_SUBPROTOCOL in offered else None)
+        self.accepted = True
+        OPEN_SOCKETS.inc()
+        HANDSHAKES_ACCEPTED.inc()
+        HANDSHAKE_SECONDS.observe(time.monotonic() - self.started_at)
+        if settings.LOG_FORMAT == "json":
+            socket_log.info("socket opened")
         self.background = [
             asyncio.create_task(self._close_when_token_expires()),
             asyncio.create_task(self._work_forever()),
         ]
 
     async def disconnect(self, code: int) -> None:
+        if self.accepted:
+            self.accepted = False
+            OPEN_SOCKETS.dec()
+            if settings.LOG_FORMAT == "json":
+                socket_log.info("socket closed (%s)", code)
         if self.user is None:
             return
         for task in self.background:
@@ -209,6 +244,7 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
         times, and a client sending faster than the server works is told so at once instead of
         piling frames up in server memory."""
         if text_data is None:
+            INVALID_FRAMES.inc()
             await self.send_frame(error_frame("invalid_payload", "Frames must be JSON text."))
             return
         # A character is at least one byte: only long frames need encoding to be measured.
@@ -217,7 +253,16 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
             await self.close(code=CLOSE_MESSAGE_TOO_BIG)
             return
         try:
-            self._admit(parse_frame(text_data))
+            frame = parse_frame(text_data)
+        except FrameError as exc:
+            INVALID_FRAMES.inc()
+            await self.send_frame(
+                error_frame(exc.code, exc.detail, ref=exc.ref, request_id=exc.request_id)
+            )
+            return
+        FRAMES_OF_TYPE[frame.type].inc()
+        try:
+            self._admit(frame)
         except FrameError as exc:
             await self.send_frame(
                 error_frame(exc.code, exc.detail, ref=exc.ref, request_id=exc.request_id)
@@ -416,7 +461,10 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
     async def chat_message(self, event: MessageEvent) -> None:
         message = event["message"]
         try:
-            await self.delivery.deliver(message["request_id"], message)
+            delivered = await self.delivery.deliver(message["request_id"], message)
+            committed_at = event.get("committed_at")
+            if delivered and committed_at is not None:
+                BROADCAST_SECONDS.observe(max(0.0, time.time() - committed_at))
         except Exception as exc:  # e.g. the database is unreachable during a gap fill
             if dependency_failed(exc) is None:
                 logger.exception("delivery failed; the catch-up of quiet rooms will retry")
@@ -476,4 +524,6 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
         return False
 
     async def send_frame(self, frame: ServerFrame) -> None:
+        if frame["type"] == "error":
+            ERROR_FRAMES.labels(frame["code"]).inc()
         await self.send(text_data=frame_text(frame))

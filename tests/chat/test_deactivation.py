@@ -12,6 +12,7 @@ from chat.services import message_store
 from config.asgi import hub
 from core.errors import NotAllowed
 from tests.factories import AdminFactory
+from tests.helpers.metrics import Moves
 from tests.helpers.sockets import WAIT, connected, joined
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -52,6 +53,7 @@ async def test_staff_deactivate_from_django_admin_and_the_sockets_close(active_r
 
 
 async def test_a_deactivation_the_event_missed_is_caught_by_the_heartbeat(requester):
+    corrected = Moves("expert_support_presence_corrections_total", kind="deactivated")
     socket = await connected(requester)
     # Straight in the database: no event is published.
     await database_sync_to_async(User.objects.filter(pk=requester.pk).update)(is_active=False)
@@ -59,6 +61,7 @@ async def test_a_deactivation_the_event_missed_is_caught_by_the_heartbeat(reques
     await hub.presence.beat()
 
     assert await closed_with(socket) == 4003
+    assert corrected.by == 1
 
 
 @database_sync_to_async

@@ -25,7 +25,7 @@ def store_conversation(request: SupportRequest, count: int) -> None:
 
 
 async def frames_until_seq(socket, last: int) -> list[dict]:
-    frames = []
+    frames: list[dict] = []
     while not frames or frames[-1].get("message", {}).get("seq") != last:
         frame = await socket.receive_json_from(timeout=WAIT)
         if frame["type"] in ("new-message", "joined"):

@@ -1,6 +1,6 @@
 """A connect storm is answered at once: past the process's bound of handshakes in progress, a
 handshake is refused with 503 and Retry-After (never left to time out), and the clients that
-retry as docs/websocket.md says all end up connected."""
+retry as docs/websocket.md says all end up connected. The metrics count both."""
 
 import asyncio
 import random
@@ -10,6 +10,7 @@ from websockets.exceptions import InvalidStatus
 from tests.e2e.client import open_connection
 from tests.e2e.scenario import E2E, access_token, in_db
 from tests.e2e.servers import DaphneServer
+from tests.e2e.test_operability import TOKEN, scrape
 from tests.factories import UserFactory
 
 pytestmark = E2E
@@ -30,7 +31,7 @@ async def connect_with_backoff(server: DaphneServer, token: str, refusals: list[
 
 
 async def test_a_storm_past_the_bound_gets_503s_and_everyone_connects(launch_servers):
-    (server,) = launch_servers(1, WS_MAX_PENDING_HANDSHAKES="4")
+    (server,) = launch_servers(1, WS_MAX_PENDING_HANDSHAKES="4", METRICS_TOKEN=TOKEN)
     users = await in_db(lambda: UserFactory.create_batch(CLIENTS))
     tokens = [await in_db(access_token, user) for user in users]
     refusals: list[tuple[int, str]] = []
@@ -42,4 +43,12 @@ async def test_a_storm_past_the_bound_gets_503s_and_everyone_connects(launch_ser
     assert len(sockets) == CLIENTS
     assert refusals, "the bound of 4 was never reached"
     assert set(refusals) == {(503, "1")}
+    counted = {
+        (sample.name, sample.labels.get("reason")): sample.value
+        for sample in await asyncio.to_thread(scrape, server.http_url)
+    }
+    assert counted[("expert_support_websocket_handshakes_accepted_total", None)] == CLIENTS
+    refused = ("expert_support_websocket_handshakes_refused_total", "busy")
+    assert counted[refused] == len(refusals)
+    assert counted[("expert_support_websocket_open_sockets", None)] == CLIENTS
     await asyncio.gather(*(socket.close() for socket in sockets))
