@@ -1,7 +1,7 @@
 """ORM calls from async code: the WebSocket consumer, its handshake, presence, room sync."""
 
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any
 
 from channels.db import database_sync_to_async
@@ -18,6 +18,10 @@ class _MeteredPool(ThreadPoolExecutor):
     """A thread pool that counts the calls waiting for one of its threads (ORM_QUEUE_DEPTH): a
     queue that stays deep means DB_THREADS, or the database, is the bottleneck."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.under_way: set[Future] = set()
+
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
         ORM_QUEUE_DEPTH.inc()
 
@@ -25,7 +29,10 @@ class _MeteredPool(ThreadPoolExecutor):
             ORM_QUEUE_DEPTH.dec()
             return fn(*call_args, **call_kwargs)
 
-        return super().submit(started, *args, **kwargs)
+        future = super().submit(started, *args, **kwargs)
+        self.under_way.add(future)
+        future.add_done_callback(self.under_way.discard)
+        return future
 
 
 # The threads that run ORM calls for the sockets of this process. Each keeps its own database
@@ -40,3 +47,11 @@ def in_worker_thread(function):
     queueing all sockets' database work behind a single connection.
     """
     return database_sync_to_async(function, thread_sensitive=_ONE_THREAD, executor=_POOL)
+
+
+def wait_for_calls_under_way(timeout: float) -> None:
+    """Let the ORM calls already handed to the pool finish (a thread cannot be stopped: a call
+    whose socket has gone still runs to its end). The test suite waits on this before it
+    empties the database, which a call still writing would otherwise deadlock with."""
+    if _POOL is not None:
+        wait(list(_POOL.under_way), timeout=timeout)

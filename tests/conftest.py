@@ -23,6 +23,21 @@ def django_db_setup(django_db_setup, django_db_blocker):
         )
 
 
+# How long a test's teardown waits for the consumer's ORM calls still under way.
+ORM_CALLS_SETTLE_SECONDS = 10
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    """Before any fixture is torn down (the database emptied above all), let the ORM calls of
+    the test's sockets that are still running finish: a socket closed at the end of a test
+    records its disconnect in a worker thread, and that write racing the flush deadlocks."""
+    from chat.async_db import wait_for_calls_under_way
+
+    wait_for_calls_under_way(ORM_CALLS_SETTLE_SECONDS)
+    return (yield)
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
