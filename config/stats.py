@@ -20,6 +20,7 @@ from core.api import valid_data
 from core.percentiles import Breakdown
 from reviews.selectors import average_rating
 from support.selectors import (
+    counter_totals,
     platform_counts,
     resolution_times,
     response_times_version,
@@ -37,8 +38,9 @@ RESPONSE_TIMES_CACHE_SECONDS = 3600
 
 def platform_stats(*, since: date, by_expert: bool = True) -> dict[str, Any]:
     """The answer of `admin/stats/`, serialized."""
-    counts = {**platform_counts(), "average_rating": average_rating(), "since": since}
-    figures = _response_time_figures(since=since)
+    totals = counter_totals()
+    counts = {**platform_counts(totals=totals), "average_rating": average_rating(), "since": since}
+    figures = _response_time_figures(since=since, version=response_times_version(totals=totals))
     if not by_expert:
         figures = {
             name: {key: value for key, value in overall.items() if key != "by_expert"}
@@ -47,7 +49,7 @@ def platform_stats(*, since: date, by_expert: bool = True) -> dict[str, Any]:
     return {**CountsSerializer(counts).data, **figures}
 
 
-def _response_time_figures(*, since: date) -> dict[str, Any]:
+def _response_time_figures(*, since: date, version: str | None) -> dict[str, Any]:
     """The percentiles of first responses and of resolutions of the requests opened since
     `since`, overall and per expert (by name), serialized. Computing them reads every request
     of the window and names every expert in it (tens of thousands of rows on a large
@@ -55,7 +57,6 @@ def _response_time_figures(*, since: date) -> dict[str, Any]:
     or a user is renamed, and each of those moves a counter (support.tallies), so the figures
     computed for one value of it are reused: exact, and the same cost however large the window,
     until the next such change."""
-    version = response_times_version()
     key = f"stats:response-times:v2:{since.isoformat()}:{version}"
     if version is not None and (figures := cache.get(key)) is not None:
         return figures

@@ -70,7 +70,13 @@ def request_queue_for(*, expert: User) -> QuerySet[SupportRequest]:
     )
 
 
-def platform_counts() -> dict[str, Any]:
+def counter_totals() -> dict[str, int] | None:
+    """The counters the database keeps (support.tallies), read once for the selectors below;
+    None where they are not kept."""
+    return tallies.tally_totals() if tallies.kept_by_triggers() else None
+
+
+def platform_counts(*, totals: dict[str, int] | None = None) -> dict[str, Any]:
     """People (active customers, experts, experts online), requests by status and stored
     messages: from the counters the database keeps (support.tallies) on PostgreSQL, so the cost
     does not grow with the data; counted here elsewhere."""
@@ -80,7 +86,7 @@ def platform_counts() -> dict[str, Any]:
             "requests": _requests_by_status_counted(),
             "messages": _messages_counted(),
         }
-    totals = tallies.tally_totals()
+    totals = totals if totals is not None else tallies.tally_totals()
     prefix = tallies.REQUEST_COUNTER_PREFIX
     return {
         **{name: totals.get(name, 0) for name in tallies.PEOPLE},
@@ -89,12 +95,13 @@ def platform_counts() -> dict[str, Any]:
     }
 
 
-def response_times_version() -> str | None:
+def response_times_version(*, totals: dict[str, int] | None = None) -> str | None:
     """A value that changes whenever the response-time figures of any window may change (a
-    first response, a close, a deletion), or None where the counters are not kept."""
+    first response, a close, a deletion, a rename), or None where the counters are not kept."""
     if not tallies.kept_by_triggers():
         return None
-    return str(tallies.tally_totals().get(tallies.RESPONSE_TIME_CHANGES, 0))
+    totals = totals if totals is not None else tallies.tally_totals()
+    return str(totals.get(tallies.RESPONSE_TIME_CHANGES, 0))
 
 
 def _requests_by_status_counted() -> dict[str, int]:
