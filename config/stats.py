@@ -40,38 +40,39 @@ def platform_stats(*, since: date, by_expert: bool = True) -> dict[str, Any]:
     """The answer of `admin/stats/`, serialized."""
     totals = counter_totals()
     counts = {**platform_counts(totals=totals), "average_rating": average_rating(), "since": since}
-    figures = _response_time_figures(since=since, version=response_times_version(totals=totals))
-    if not by_expert:
-        figures = {
-            name: {key: value for key, value in overall.items() if key != "by_expert"}
-            for name, overall in figures.items()
-        }
+    version = response_times_version(totals=totals)
+    figures = _response_time_figures(since=since, version=version, by_expert=by_expert)
     return {**CountsSerializer(counts).data, **figures}
 
 
-def _response_time_figures(*, since: date, version: str | None) -> dict[str, Any]:
+def _response_time_figures(*, since: date, version: str | None, by_expert: bool) -> dict[str, Any]:
     """The percentiles of first responses and of resolutions of the requests opened since
-    `since`, overall and per expert (by name), serialized. Computing them reads every request
-    of the window and names every expert in it (tens of thousands of rows on a large
-    deployment); they only change when a request gets its first response, is closed or deleted,
-    or a user is renamed, and each of those moves a counter (support.tallies), so the figures
-    computed for one value of it are reused: exact, and the same cost however large the window,
-    until the next such change."""
-    key = f"stats:response-times:v2:{since.isoformat()}:{version}"
-    if version is not None and (figures := cache.get(key)) is not None:
+    `since`, overall and (with `by_expert`) per expert by name, serialized. Computing them reads
+    every request of the window and names every expert in it (tens of thousands of rows on a
+    large deployment); they only change when a request gets its first response, is closed or
+    deleted, or a user is renamed, and each of those moves a counter (support.tallies), so the
+    figures computed for one value of it are reused: exact, and the same cost however large the
+    window, until the next such change. The overall figures are kept apart from the per-expert
+    lists too, so a call without those does not fetch them."""
+    key = f"stats:response-times:v3:{since.isoformat()}:{version}:"
+    if version is not None and (figures := cache.get(key + str(by_expert))) is not None:
         return figures
     start = datetime.combine(since, time.min, tzinfo=UTC)
     first_response, resolution = first_response_times(since=start), resolution_times(since=start)
     names = user_names(user_ids=[*first_response.by_group, *resolution.by_group])
-    figures = ResponseTimesSerializer(
+    full = ResponseTimesSerializer(
         {
             "first_response_seconds": _figures(first_response, names),
             "resolution_seconds": _figures(resolution, names),
         }
     ).data
+    overall = {
+        name: {field: value for field, value in figures.items() if field != "by_expert"}
+        for name, figures in full.items()
+    }
     if version is not None:
-        cache.set(key, figures, RESPONSE_TIMES_CACHE_SECONDS)
-    return figures
+        cache.set_many({key + "True": full, key + "False": overall}, RESPONSE_TIMES_CACHE_SECONDS)
+    return full if by_expert else overall
 
 
 def _figures(breakdown: Breakdown, names: dict[Any, str]) -> dict[str, Any]:
