@@ -56,9 +56,7 @@ def keyset_page(queryset: QuerySet[Any], *, position: Position | None, size: int
     before it, or from the start when there is no position."""
     ordering = ordering_of(queryset)
     if position is None:
-        rows = list(queryset[: size + 1])
-        more_after = len(rows) > size
-        rows = rows[:size]
+        rows, more_after = _first(queryset, size)
         return KeysetPage(
             rows=rows,
             next=encode_cursor(ordering, rows[-1], backwards=False) if more_after else None,
@@ -68,30 +66,26 @@ def keyset_page(queryset: QuerySet[Any], *, position: Position | None, size: int
         raise InvalidCursor("The cursor does not fit this list's ordering.")
     if position.backwards:
         reverse = tuple(_reversed(term) for term in ordering)
-        beyond = _beyond(queryset.model, reverse, position.values)
-        rows = list(queryset.filter(beyond).order_by(*reverse)[: size + 1])
-        more_before = len(rows) > size
-        rows = rows[:size][::-1]
+        rows, more_before = _first(
+            queryset.filter(_beyond(reverse, position.values)).order_by(*reverse), size
+        )
+        rows.reverse()
         # Walking back from a position, there is always a row at or after it to walk forward to.
         return KeysetPage(
             rows=rows,
-            next=_cursor_at(ordering, position.values, rows, last=True, backwards=False),
+            next=_encode(_edge(ordering, rows[-1]) if rows else position.values, backwards=False),
             previous=encode_cursor(ordering, rows[0], backwards=True) if more_before else None,
         )
-    beyond = _beyond(queryset.model, ordering, position.values)
-    rows = list(queryset.filter(beyond)[: size + 1])
-    more_after = len(rows) > size
-    rows = rows[:size]
+    rows, more_after = _first(queryset.filter(_beyond(ordering, position.values)), size)
     return KeysetPage(
         rows=rows,
         next=encode_cursor(ordering, rows[-1], backwards=False) if more_after else None,
-        previous=_cursor_at(ordering, position.values, rows, last=False, backwards=True),
+        previous=_encode(_edge(ordering, rows[0]) if rows else position.values, backwards=True),
     )
 
 
 def encode_cursor(ordering: tuple[str, ...], row: Model, *, backwards: bool) -> str:
-    values = [_field(type(row), term.lstrip("-")).value_to_string(row) for term in ordering]
-    return _encode(values, backwards=backwards)
+    return _encode(_edge(ordering, row), backwards=backwards)
 
 
 def decode_cursor(queryset: QuerySet[Any], cursor: str) -> Position:
@@ -112,22 +106,18 @@ def decode_cursor(queryset: QuerySet[Any], cursor: str) -> Position:
     return Position(values=values, backwards=backwards)
 
 
-def _cursor_at(
-    ordering: tuple[str, ...],
-    values: tuple[Any, ...],
-    rows: list[Any],
-    *,
-    last: bool,
-    backwards: bool,
-) -> str:
-    """The cursor of the page beside this one: from its edge row, or, for an empty page, from
-    the position it was asked for."""
-    if rows:
-        return encode_cursor(ordering, rows[-1] if last else rows[0], backwards=backwards)
-    return _encode([_text(value) for value in values], backwards=backwards)
+def _first(queryset: QuerySet[Any], size: int) -> tuple[list[Any], bool]:
+    """The first `size` rows, and whether there are more (read as one row more than asked)."""
+    rows = list(queryset[: size + 1])
+    return rows[:size], len(rows) > size
 
 
-def _beyond(model: type[Model], ordering: tuple[str, ...], values: tuple[Any, ...]) -> Q:
+def _edge(ordering: tuple[str, ...], row: Model) -> tuple[Any, ...]:
+    """The row's position: its values of the ordering's fields."""
+    return tuple(getattr(row, _field(type(row), term.lstrip("-")).attname) for term in ordering)
+
+
+def _beyond(ordering: tuple[str, ...], values: tuple[Any, ...]) -> Q:
     """The rows that come after `values` in `ordering`: (a > x) or (a = x and b > y) ..., plus
     a bound on the first field alone, which is what lets the index scan start at the position
     instead of filtering its way there."""
@@ -157,6 +147,7 @@ def _text(value: Any) -> str:
     return value.isoformat() if hasattr(value, "isoformat") else str(value)
 
 
-def _encode(values: list[str], *, backwards: bool) -> str:
-    raw = json.dumps({"v": values, "b": backwards}, separators=(",", ":")).encode()
+def _encode(values: tuple[Any, ...], *, backwards: bool) -> str:
+    texts = [_text(value) for value in values]
+    raw = json.dumps({"v": texts, "b": backwards}, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
