@@ -250,7 +250,7 @@ class Fleet:
             self.phase.record_receipt(latency=now - room.stamps[client_id], now=now)
         elif client_id not in room.acked:
             room.acked.add(client_id)
-            self.phase.acked += 1
+            self.phase.record_ack(latency=now - room.stamps[client_id])
             peer.resolve(client_id, message)
 
     # --- ending --------------------------------------------------------------------------------

@@ -147,9 +147,12 @@ class ResourceSampler:
     """Samples CPU and RSS of the server (parent + children) and of this client process."""
 
     server_pid: int | None
-    # (time, server CPU %, server RSS bytes, client CPU %, whole-machine CPU %)
-    samples: list[tuple[float, float, int, float, float]] = field(default_factory=list)
+    # (time, server CPU %, server RSS bytes, client CPU %, whole-machine CPU %,
+    #  server CPU seconds used so far, all processes, the ended ones included)
+    samples: list[tuple[float, float, int, float, float, float]] = field(default_factory=list)
     _processes: dict[int, psutil.Process] = field(default_factory=dict)
+    # Each server process's CPU seconds (user + system) at its last reading.
+    _cpu_seconds: dict[int, float] = field(default_factory=dict)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
 
@@ -202,10 +205,19 @@ class ResourceSampler:
             try:
                 cpu += process.cpu_percent()
                 rss += process.memory_info().rss
+                times = process.cpu_times()
+                self._cpu_seconds[process.pid] = times.user + times.system
             except psutil.NoSuchProcess:
                 pass
         self.samples.append(
-            (time.perf_counter(), cpu, rss, self._client.cpu_percent(), psutil.cpu_percent())
+            (
+                time.perf_counter(),
+                cpu,
+                rss,
+                self._client.cpu_percent(),
+                psutil.cpu_percent(),
+                sum(self._cpu_seconds.values()),
+            )
         )
 
     def _run(self) -> None:
@@ -223,6 +235,11 @@ class ResourceSampler:
         if self._thread is not None:
             self._thread.join()
 
+    def _cpu_seconds_before(self, sample: tuple) -> float:
+        """The server's CPU seconds at the reading before `sample` (its own, if the first)."""
+        index = self.samples.index(sample)
+        return self.samples[max(0, index - 1)][5]
+
     def summary(self, *, since: float = 0.0, until: float | None = None) -> dict:
         # The first sample's CPU covers the time since priming; skip it when there are others.
         window = [s for s in self.samples[1:] or self.samples if since <= s[0]]
@@ -234,6 +251,8 @@ class ResourceSampler:
             "server_processes": len(self._processes),
             "server_cpu_avg_percent": round(sum(cpu) / len(cpu), 1),
             "server_cpu_peak_percent": round(max(cpu), 1),
+            # CPU seconds the server processes used between the window's first and last sample.
+            "server_cpu_seconds": round(samples[-1][5] - self._cpu_seconds_before(samples[0]), 3),
             "server_rss_start_mb": round(samples[0][2] / 2**20, 1),
             "server_rss_peak_mb": round(max(s[2] for s in samples) / 2**20, 1),
             "server_rss_end_mb": round(samples[-1][2] / 2**20, 1),

@@ -26,6 +26,8 @@ class Phase:
     acked: int = 0
     received: int = 0
     latencies: list[float] = field(default_factory=list)
+    # Send -> the sender's own ack, to compare the other participant's latency with.
+    ack_latencies: list[float] = field(default_factory=list)
     errors: Counter = field(default_factory=Counter)
     send_lag_max: float = 0.0
     extra: dict = field(default_factory=dict)
@@ -35,17 +37,22 @@ class Phase:
         self.latencies.append(latency)
         self.last_receipt = now
 
+    def record_ack(self, *, latency: float) -> None:
+        self.acked += 1
+        self.ack_latencies.append(latency)
+
     @property
     def ended(self) -> float | None:
         return self.last_receipt or self.sending_ended
 
     def result(self) -> dict:
         latencies = sorted(self.latencies)
+        ack_latencies = sorted(self.ack_latencies)
         end = self.last_receipt or self.sending_ended or time.perf_counter()
         elapsed = max(end - self.started, 1e-9)
 
         def ms(value: float | None) -> float | None:
-            return None if value is None else round(value * 1000, 1)
+            return None if value is None else round(value * 1000, 2)
 
         return {
             "phase": self.name,
@@ -59,6 +66,12 @@ class Phase:
                 "p95": ms(percentile(latencies, 0.95)),
                 "p99": ms(percentile(latencies, 0.99)),
                 "max": ms(latencies[-1] if latencies else None),
+            },
+            "ack_latency_ms": {
+                "p50": ms(percentile(ack_latencies, 0.50)),
+                "p95": ms(percentile(ack_latencies, 0.95)),
+                "p99": ms(percentile(ack_latencies, 0.99)),
+                "max": ms(ack_latencies[-1] if ack_latencies else None),
             },
             "errors": dict(self.errors),
             "client_send_lag_max_ms": ms(self.send_lag_max),

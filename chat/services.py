@@ -1,8 +1,10 @@
 """Writing chat messages. The REST API and the WebSocket consumer both post through here."""
 
-import contextlib
+import functools
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
 from django.db import IntegrityError, connection, transaction
@@ -19,7 +21,7 @@ from chat.protocol.server import ReadFrame, read_frame
 from chat.selectors import request_for_participant
 from chat.serializers import message_data
 from core.errors import InvalidInput, NotActive, NotAllowed
-from core.events import publish, recorded_in_transaction
+from core.events import idle_conditions, publish
 from core.metrics import MESSAGES_STORED
 from core.transactions import after_commit
 from support.models import RequestStatus, SupportRequest
@@ -47,16 +49,28 @@ _NEXT_SEQ_SQL = (
     "first_responder_id = CASE WHEN first_response_at IS NULL AND requester_id <> %s "
     "THEN %s ELSE first_responder_id END "
     "WHERE id = %s AND status = %s AND (requester_id = %s OR expert_id = %s) "
-    f"AND EXISTS (SELECT 1 FROM {_USERS} WHERE id = %s AND is_active) "
-    "RETURNING last_seq"
+    f"AND EXISTS (SELECT 1 FROM {_USERS} WHERE id = %s AND is_active)"
 )
-# On PostgreSQL the seq and the insert are one statement: one round trip, and atomic on its own
-# (a failed insert, such as a repeated client_id, undoes the seq bump with it).
-_STORE_SQL_POSTGRES = (
-    f"WITH next AS ({_NEXT_SEQ_SQL}) "
-    f"INSERT INTO {_MESSAGES} (request_id, sender_id, seq, content, client_id, created_at) "
-    "SELECT %s, %s, last_seq, %s, %s, %s FROM next RETURNING id, seq"
-)
+
+
+@functools.cache
+def _store_sql_postgres(conditions: tuple[str, ...] = ()) -> str:
+    """On PostgreSQL the seq and the insert are one statement: one round trip, and atomic on its
+    own (a failed insert, such as a repeated client_id, undoes the seq bump with it). It stores
+    nothing unless every one of `conditions` holds as well."""
+    guard = "".join(f" AND ({condition})" for condition in conditions)
+    return (
+        f"WITH next AS ({_NEXT_SEQ_SQL}{guard} RETURNING last_seq) "
+        f"INSERT INTO {_MESSAGES} (request_id, sender_id, seq, content, client_id, created_at) "
+        "SELECT %s, %s, last_seq, %s, %s, %s FROM next RETURNING id, seq"
+    )
+
+
+# After a message had to take the transaction because some handler of MessageStored had work
+# (webhook endpoints want messages), this process goes straight to the transaction for a while
+# rather than trying the single statement first every time.
+_STORE_ALONE_PAUSE_SECONDS = 30.0
+_store_alone_paused_until = 0.0
 
 
 def message_post(
@@ -110,17 +124,20 @@ def message_store(
         created_at=timezone.now(),
     )
     try:
-        with _one_transaction(with_attachments=bool(attachment_ids)):
-            stored = _insert_with_next_seq(message)
-            if stored:
-                # Refused (InvalidInput) unless every one can be claimed: the message, and its
-                # seq, roll back with them.
-                message.set_stored_attachments(
-                    attachments_claim(message=message, attachment_ids=attachment_ids)
-                    if attachment_ids
-                    else []
-                )
-                publish(MessageStored(message=message))
+        stored = _store_alone(message, with_attachments=bool(attachment_ids))
+        if not stored:
+            with transaction.atomic():
+                stored = _insert_with_next_seq(message)
+                if stored:
+                    # Refused (InvalidInput) unless every one can be claimed: the message, and
+                    # its seq, roll back with them.
+                    message.set_stored_attachments(
+                        attachments_claim(message=message, attachment_ids=attachment_ids)
+                        if attachment_ids
+                        else []
+                    )
+                    publish(MessageStored(message=message))
+                    _pause_store_alone()
     except IntegrityError:
         # A send with the same client_id was stored first (a retry, or a concurrent duplicate):
         # everything above rolled back, seq included, so no gap is left.
@@ -142,19 +159,33 @@ def message_store(
     raise NotActive("The request is not active.")
 
 
-def _one_transaction(*, with_attachments: bool):
-    """On PostgreSQL, outside any transaction, the store is one statement and so already atomic:
-    wrapping it in BEGIN/COMMIT would only add two round trips to the hottest path. Unless a
-    second statement must commit or roll back with it: claiming attachments, or something that
-    records the message in the same transaction (a webhook outbox, an offline email)."""
+def _store_alone(message: Message, *, with_attachments: bool) -> bool:
+    """The common case in one autocommitted statement, with no BEGIN and COMMIT: on PostgreSQL,
+    outside any transaction, for a message with no attachments to claim, while no handler of
+    MessageStored has anything to write in the transaction (no webhook endpoint wants messages,
+    email is off). The statement itself checks that last part (core.events.idle_conditions),
+    so an endpoint added a moment ago is never missed. False when it stored nothing: the
+    caller then takes the transaction, which also finds out why."""
     if (
         with_attachments
         or connection.vendor != "postgresql"
         or connection.in_atomic_block
-        or recorded_in_transaction(MessageStored)
+        or time.monotonic() < _store_alone_paused_until
     ):
-        return transaction.atomic()
-    return contextlib.nullcontext()
+        return False
+    conditions = idle_conditions(MessageStored)
+    if conditions is None:
+        return False
+    stored = _insert_with_next_seq(message, unless_busy=conditions)
+    if stored:
+        message.set_stored_attachments([])
+        publish(MessageStored(message=message), handlers_idle=True)
+    return stored
+
+
+def _pause_store_alone() -> None:
+    global _store_alone_paused_until  # noqa: PLW0603 - a per-process hint, not shared state
+    _store_alone_paused_until = time.monotonic() + _STORE_ALONE_PAUSE_SECONDS
 
 
 def _check_attachment_ids(attachment_ids: Sequence[UUID]) -> None:
@@ -166,9 +197,12 @@ def _check_attachment_ids(attachment_ids: Sequence[UUID]) -> None:
         raise InvalidInput(fields={"attachment_ids": ["An attachment may be listed only once."]})
 
 
-def _insert_with_next_seq(message: Message) -> bool:
+def _insert_with_next_seq(
+    message: Message, *, unless_busy: list[tuple[str, list[Any]]] | None = None
+) -> bool:
     """Give the message the request's next seq and insert it; False if the request is not
-    ACTIVE, or the sender does not take part or was deactivated. Runs in `_one_transaction()`."""
+    ACTIVE, or the sender does not take part or was deactivated. In a transaction, unless
+    `unless_busy` (PostgreSQL): conditions that must hold too, with their parameters."""
     sender = _db_uuid(message.sender_id)
     sent_at = connection.ops.adapt_datetimefield_value(message.created_at)
     seq_params = [
@@ -186,10 +220,12 @@ def _insert_with_next_seq(message: Message) -> bool:
     ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            conditions = unless_busy or []
             cursor.execute(
-                _STORE_SQL_POSTGRES,
+                _store_sql_postgres(tuple(sql for sql, _ in conditions)),
                 [
                     *seq_params,
+                    *(param for _, params in conditions for param in params),
                     _db_uuid(message.request_id),
                     _db_uuid(message.sender_id),
                     message.content,
@@ -202,7 +238,7 @@ def _insert_with_next_seq(message: Message) -> bool:
                 return False
             message.pk, message.seq = row
             return True
-        cursor.execute(_NEXT_SEQ_SQL, seq_params)
+        cursor.execute(f"{_NEXT_SEQ_SQL} RETURNING last_seq", seq_params)
         row = cursor.fetchone()
     if row is None:
         return False

@@ -23,8 +23,23 @@ from support.serializers import SupportRequestSerializer
 def subscribe_all() -> None:
     subscribe(RequestCreated, _request_created, in_transaction=True)
     subscribe(RequestChanged, _request_updated, in_transaction=True)
-    subscribe(MessageStored, _message_created, in_transaction=True)
+    subscribe(
+        MessageStored,
+        _message_created,
+        in_transaction=True,
+        idle_when=lambda: _no_endpoint_wants(WebhookEventName.MESSAGE_CREATED),
+    )
     subscribe(ReviewCreated, _review_created, in_transaction=True)
+
+
+def _no_endpoint_wants(event: str) -> tuple[str, list[Any]]:
+    """SQL true when no active endpoint asked for `event` (what `webhook_event_record` checks).
+    PostgreSQL: `events` is a jsonb list of names."""
+    sql = (
+        f"NOT EXISTS (SELECT 1 FROM {WebhookEndpoint._meta.db_table} "
+        "WHERE is_active AND events @> %s::jsonb)"
+    )
+    return sql, [json.dumps([event])]
 
 
 def _request_created(event: RequestCreated) -> None:

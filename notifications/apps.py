@@ -16,11 +16,13 @@ class NotificationsConfig(AppConfig):
             offline_emails_pending,
             offline_emails_send,
         )
-        from notifications.services import on_message_stored
+        from notifications.services import offline_notice_idle, on_message_stored
 
         # In the message's transaction: a committed message always has its look scheduled.
         # Both do nothing while email is off (EMAIL_URL unset, DEBUG off).
-        subscribe(MessageStored, on_message_stored, in_transaction=True)
+        subscribe(
+            MessageStored, on_message_stored, in_transaction=True, idle_when=offline_notice_idle
+        )
         worker.register(
             "offline_emails",
             offline_emails_send,

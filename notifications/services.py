@@ -8,6 +8,7 @@ on every message.
 """
 
 from datetime import timedelta
+from typing import Any
 
 from django.conf import settings
 from django.db import connection
@@ -63,6 +64,11 @@ def offline_notice_schedule(*, message: Message) -> None:
                 "now": message.created_at,
             },
         )
+
+
+def offline_notice_idle() -> tuple[str, list[Any]] | None:
+    """When scheduling writes nothing, as an SQL condition (core.events): while email is off."""
+    return None if settings.EMAIL_ENABLED else ("TRUE", [])
 
 
 def on_message_stored(event: MessageStored) -> None:

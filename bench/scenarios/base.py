@@ -98,7 +98,9 @@ def execute(
         "url": options.url,
         "server_env": env if not options.url else None,
         "phases": [
-            {**phase.result(), **sampler.summary(since=phase.started, until=phase.ended)}
+            _with_cpu_per_message(
+                {**phase.result(), **sampler.summary(since=phase.started, until=phase.ended)}
+            )
             for phase in context.phases
         ],
         "integrity": integrity.as_dict(),
@@ -107,6 +109,15 @@ def execute(
         **context.facts,
         "ok": integrity.ok and not fleet.connect_failures,
     }
+
+
+def _with_cpu_per_message(phase: dict) -> dict:
+    """Server CPU milliseconds per delivered message: the cost figure to compare between builds
+    (it does not depend on how busy the machine was, as msg/s does)."""
+    cpu_seconds = phase.get("server_cpu_seconds")
+    if cpu_seconds is not None and phase["received"]:
+        phase["server_cpu_ms_per_message"] = round(cpu_seconds * 1000 / phase["received"], 3)
+    return phase
 
 
 async def _drive_bounded(context: Context, drive: Driver, *, ports: set[int]) -> None:
