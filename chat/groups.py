@@ -68,6 +68,8 @@ class MessageEvent(TypedDict):
     # When it was committed (time.time(), by the storing process's clock), for the broadcast
     # latency metric. Absent in events of earlier releases.
     committed_at: NotRequired[float]
+    # The socket that sent it, which has its ack already (chat.layer does not send it back).
+    sender_channel: NotRequired[str]
 
 
 class TypingEvent(TypedDict):
@@ -121,9 +123,12 @@ def frame_event(frame: ServerFrame) -> FrameEvent:
     return FrameEvent(type="client.frame", frame=frame)
 
 
-def message_event(message: MessageData) -> MessageEvent:
+def message_event(message: MessageData, *, sender_channel: str | None = None) -> MessageEvent:
     """Built right after the message's commit (or, over REST, just before it)."""
-    return MessageEvent(type="chat.message", message=message, committed_at=time.time())
+    event = MessageEvent(type="chat.message", message=message, committed_at=time.time())
+    if sender_channel is not None:
+        event["sender_channel"] = sender_channel
+    return event
 
 
 def queue_event(frame: ServerFrame, *, taker_id: str | None) -> QueueEvent:

@@ -170,9 +170,7 @@ if REDIS_SERVERS:
     # RedisChannelLayer (sorted sets, one blocking pop per delivered event) by 1.4x in throughput
     # and two orders of magnitude in latency (docs/performance.md). What it gives up, delivery of
     # events published while a process is reconnecting, the consumer recovers from the database.
-    CHANNEL_LAYER = env.str(
-        "CHANNEL_LAYER", default="channels_redis.pubsub.RedisPubSubChannelLayer"
-    )
+    CHANNEL_LAYER = env.str("CHANNEL_LAYER", default="chat.layer.PubSubChannelLayer")
     _layer_config: dict[str, Any] = {
         # redis-py's pool fails at once ("Too many connections") past its limit, which is 100
         # by default: a burst of connects or sends needs more, briefly.

@@ -410,7 +410,8 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
         if created:
             # Committed: tell the room (other processes included). Sent from here rather than
             # from the worker thread, which would otherwise wait on this loop to do it.
-            await abroadcast([request_group(frame.request_id)], message_event(message))
+            event = message_event(message, sender_channel=self.channel_name)
+            await abroadcast([request_group(frame.request_id)], event)
 
     async def typing(self, frame: Typing) -> None:
         self._joined_room(frame)
@@ -459,6 +460,8 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
     # --- channel-layer events -----------------------------------------------------------------
 
     async def chat_message(self, event: MessageEvent) -> None:
+        if event.get("sender_channel") == self.channel_name:
+            return  # its ack came first (and chat.layer does not even send it back)
         message = event["message"]
         try:
             delivered = await self.delivery.deliver(message["request_id"], message)

@@ -60,16 +60,40 @@ class LayerResilientConsumer(AsyncWebsocketConsumer):
         self.scope = scope  # type: ignore[assignment]
         self.base_send = send
         receivers: list[Callable[[], Awaitable[Any]]] = [receive]
+        inbox: asyncio.Queue | None = None
         if self.needs_layer(scope):
             self.channel_layer = channel_layer(self.channel_layer_alias)
             self.channel_name = await self.channel_layer.new_channel()
-            receivers.append(self._receive_from_layer)
+            if hasattr(self.channel_layer, "inbox"):
+                inbox = self.channel_layer.inbox(self.channel_name)
+            else:
+                receivers.append(self._receive_from_layer)
         try:
             with contextlib.suppress(StopConsumer):
-                await await_many_dispatch(receivers, self.dispatch)
+                if inbox is None:
+                    await await_many_dispatch(receivers, self.dispatch)
+                else:
+                    await self._dispatch_from_inbox(receive, inbox)
         finally:
             if not self.disconnect_started:
                 await self._disconnect_after_failure()
+
+    async def _dispatch_from_inbox(
+        self, receive: ASGIReceiveCallable, inbox: asyncio.Queue
+    ) -> None:
+        """With chat.layer: the socket's frames join the layer's events in the channel's inbox,
+        and one loop dispatches both in the order they came. No task per event, and no
+        reconnect handling here: the layer's receive loop reconnects and resubscribes itself."""
+        pump = asyncio.create_task(_pump(receive, inbox))
+        try:
+            while True:
+                message = await inbox.get()
+                if isinstance(message, _ReceiveFailed):
+                    raise message.error
+                await self.dispatch(message)
+        finally:
+            pump.cancel()
+            await asyncio.shield(self.channel_layer.close_channel(self.channel_name))
 
     # Set once `disconnect` has been called, so it runs once, whatever ended the consumer.
     disconnect_started = False
@@ -120,3 +144,24 @@ class LayerResilientConsumer(AsyncWebsocketConsumer):
             else:
                 CHANNEL_LAYER.answered()
                 return message
+
+
+class _ReceiveFailed:
+    """In an inbox: the server's receive raised `error`, which ends the consumer."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
+
+
+async def _pump(receive: ASGIReceiveCallable, inbox: asyncio.Queue) -> None:
+    """Move the socket's events from the server to the inbox, until it disconnects."""
+    try:
+        while True:
+            message = await receive()
+            inbox.put_nowait(message)
+            if message["type"] == "websocket.disconnect":
+                return
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - handed to the consumer, which raises it
+        inbox.put_nowait(_ReceiveFailed(exc))

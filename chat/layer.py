@@ -1,0 +1,212 @@
+"""The channel layer: channels_redis's pub/sub layer, with the per-message work of a process cut.
+
+The Redis side is unchanged (one PUBLISH per group send, on the shard of the group; one
+subscriber connection per shard and process), so processes of this layer and of the stock
+`channels_redis.pubsub.RedisPubSubChannelLayer` can serve side by side during a rollout. What
+changes is inside a process:
+
+- **Local delivery first.** A group send hands the event to the group's sockets in this process
+  at once, then publishes it for the other processes; this process skips its own publish when
+  Redis echoes it back (each event names its origin). A participant on the same process as the
+  sender no longer waits for the round trip through Redis.
+- **Never back to the sender.** An event naming a `sender_channel` (typing, read, and chat
+  messages sent over a socket, which answer their sender with an ack of their own) is not
+  delivered to that channel: it would only be dropped there.
+- **Publishes batched.** The group sends made while a PUBLISH is on its way go out together in
+  one pipeline (one write, one read) instead of queueing one round trip each behind a lock.
+- **One decode per event.** An event is deserialized once for all the process's sockets it
+  reaches, not once per socket; the receive loop blocks on the connection instead of polling it
+  ten times a second.
+- **An inbox per socket.** `inbox(channel)` is the queue the layer fills for a channel; a
+  consumer can wait on it together with its socket's frames (chat.consumer.resilient) instead of
+  a task per event.
+
+Events delivered in the process are shared between the sockets they reach: handlers read them and
+never change them.
+"""
+
+import asyncio
+import logging
+import uuid
+from typing import Any
+
+from channels_redis.pubsub import (
+    RedisPubSubChannelLayer,
+    RedisPubSubLoopLayer,
+    RedisSingleShardConnection,
+)
+from channels_redis.utils import _wrap_close
+
+# The same logger as channels_redis's receive loop, so that config.log_filters treats the
+# failures of this one the same way (an outage is logged once, by core.outages).
+pubsub_logger = logging.getLogger("channels_redis.pubsub")
+
+# The key naming the process (the loop's layer) that published an event.
+ORIGIN_KEY = "__origin__"
+# Receive-loop pauses: while nothing is subscribed, and after a failure (Redis unreachable).
+IDLE_PAUSE_SECONDS = 0.1
+FAILURE_PAUSE_SECONDS = 1.0
+
+
+class PubSubChannelLayer(RedisPubSubChannelLayer):
+    """What settings.CHANNEL_LAYERS names: one `_LoopLayer` per event loop, as in channels_redis.
+    The methods used on every event are defined here rather than looked up through
+    `__getattr__`, which builds a partial on each call."""
+
+    def _get_layer(self) -> "_LoopLayer":
+        loop = asyncio.get_running_loop()
+        layer = self._layers.get(loop)
+        if layer is None:
+            layer = self._layers[loop] = _LoopLayer(*self._args, **self._kwargs, channel_layer=self)
+            _wrap_close(self, loop)
+        return layer
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        await self._get_layer().group_send(group, message)
+
+    async def group_add(self, group: str, channel: str) -> None:
+        await self._get_layer().group_add(group, channel)
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        await self._get_layer().group_discard(group, channel)
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        return await self._get_layer().receive(channel)
+
+    def inbox(self, channel: str) -> asyncio.Queue:
+        return self._get_layer().inbox(channel)
+
+    async def close_channel(self, channel: str) -> None:
+        await self._get_layer().close_channel(channel)
+
+
+class _LoopLayer(RedisPubSubLoopLayer):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.origin = uuid.uuid4().hex
+        self._shards = [_Shard(shard.host, self) for shard in self._shards]
+
+    def inbox(self, channel: str) -> asyncio.Queue:
+        """The queue of `channel` (made by `new_channel`), holding deserialized events."""
+        return self.channels[channel]
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        if channel not in self.channels:
+            await self._subscribe_to_channel(channel)
+        try:
+            return await self.channels[channel].get()
+        except (asyncio.CancelledError, TimeoutError, GeneratorExit):
+            # As channels_redis: a cancelled receive is the consumer ending.
+            await asyncio.shield(self.close_channel(channel))
+            raise
+
+    async def close_channel(self, channel: str) -> None:
+        """Forget a channel made by `new_channel` (its consumer has ended)."""
+        if self.channels.pop(channel, None) is not None:
+            await self._get_shard(channel).unsubscribe(channel)
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        await self._get_shard(channel).publish(
+            channel, self.channel_layer.serialize({**message, ORIGIN_KEY: ""})
+        )
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        group_channel = self._get_group_channel_name(group)
+        payload = self.channel_layer.serialize({**message, ORIGIN_KEY: self.origin})
+        self.deliver_locally(group_channel, message)
+        await self._get_shard(group_channel).publish(group_channel, payload)
+
+    def deliver_locally(self, name: str, message: dict[str, Any]) -> None:
+        """Put `message` in the inbox of `name` (a channel) or of each member of `name` (a
+        group) in this process, except its sender's."""
+        queue = self.channels.get(name)
+        if queue is not None:
+            queue.put_nowait(message)
+            return
+        members = self.groups.get(name)
+        if not members:
+            return
+        sender = message.get("sender_channel")
+        for channel in members:
+            if channel != sender and (queue := self.channels.get(channel)) is not None:
+                queue.put_nowait(message)
+
+    def received(self, name: str, data: bytes) -> None:
+        """An event from Redis: for this process's sockets, unless this process sent it."""
+        if name not in self.channels and name not in self.groups:
+            return
+        message = self.channel_layer.deserialize(data)
+        if message.pop(ORIGIN_KEY, None) == self.origin:
+            return  # delivered here when it was sent
+        self.deliver_locally(name, message)
+
+
+class _Shard(RedisSingleShardConnection):
+    """One Redis server's connections: a pipelined publisher and a blocking receive loop."""
+
+    def __init__(self, host: dict[str, Any], channel_layer: _LoopLayer) -> None:
+        super().__init__(host, channel_layer)
+        self.layer = channel_layer
+        # Publishes waiting for the pipeline now on its way to finish: (channel, data, future).
+        self._outgoing: list[tuple[str, bytes, asyncio.Future[None]]] = []
+        self._publisher: asyncio.Task[None] | None = None
+
+    async def publish(self, channel: str, message: bytes) -> None:
+        done = asyncio.get_running_loop().create_future()
+        self._outgoing.append((channel, message, done))
+        if self._publisher is None:
+            self._publisher = asyncio.create_task(self._publish_batches())
+        await done
+
+    async def _publish_batches(self) -> None:
+        """Send what is waiting, as one pipeline, until nothing is: the order of the group sends
+        is kept (one pipeline at a time, each in order)."""
+        try:
+            while self._outgoing:
+                batch, self._outgoing = self._outgoing, []
+                try:
+                    self._ensure_redis()
+                    pipeline = self._redis.pipeline(transaction=False)
+                    for channel, message, _ in batch:
+                        pipeline.publish(channel, message)
+                    await pipeline.execute()
+                except asyncio.CancelledError:
+                    for _, _, done in batch:
+                        done.cancel()
+                    raise
+                except Exception as exc:  # noqa: BLE001 - raised by each publish of the batch
+                    for _, _, done in batch:
+                        if not done.done():
+                            done.set_exception(exc)
+                else:
+                    for _, _, done in batch:
+                        if not done.done():
+                            done.set_result(None)
+        finally:
+            self._publisher = None
+
+    async def flush(self) -> None:
+        if self._publisher is not None:
+            self._publisher.cancel()
+        await super().flush()
+
+    async def _do_receiving(self) -> None:
+        while True:
+            try:
+                if self._pubsub and self._pubsub.subscribed:
+                    message = await self._pubsub.get_message(
+                        ignore_subscribe_messages=True, timeout=None
+                    )
+                    if message is not None:
+                        self._receive_message(message)
+                else:
+                    await asyncio.sleep(IDLE_PAUSE_SECONDS)
+            except (asyncio.CancelledError, TimeoutError, GeneratorExit):
+                raise
+            except BaseException:
+                pubsub_logger.exception("Unexpected exception in receive task")
+                await asyncio.sleep(FAILURE_PAUSE_SECONDS)
+
+    def _receive_message(self, message: dict[str, Any]) -> None:
+        name = message["channel"]
+        self.layer.received(name.decode() if isinstance(name, bytes) else name, message["data"])
