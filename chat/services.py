@@ -124,7 +124,7 @@ def message_store(
         created_at=timezone.now(),
     )
     try:
-        stored = _store_alone(message, with_attachments=bool(attachment_ids))
+        stored = tried_alone = _store_alone(message, with_attachments=bool(attachment_ids))
         if not stored:
             with transaction.atomic():
                 stored = _insert_with_next_seq(message)
@@ -137,7 +137,10 @@ def message_store(
                         else []
                     )
                     publish(MessageStored(message=message))
-                    _pause_store_alone()
+                    MESSAGES_STORED.inc()
+                    if tried_alone is False:
+                        # Stored here, not alone: some handler has work now.
+                        _pause_store_alone()
     except IntegrityError:
         # A send with the same client_id was stored first (a retry, or a concurrent duplicate):
         # everything above rolled back, seq included, so no gap is left.
@@ -146,7 +149,6 @@ def message_store(
             raise
         return existing, False
     if stored:
-        MESSAGES_STORED.inc()
         return message, True
     # Nothing stored: a retry of a message sent before the request closed still gets its
     # original; anything else is told why, in the same words as everywhere else.
@@ -159,28 +161,48 @@ def message_store(
     raise NotActive("The request is not active.")
 
 
-def _store_alone(message: Message, *, with_attachments: bool) -> bool:
+def _store_alone(message: Message, *, with_attachments: bool) -> bool | None:
     """The common case in one autocommitted statement, with no BEGIN and COMMIT: on PostgreSQL,
     outside any transaction, for a message with no attachments to claim, while no handler of
     MessageStored has anything to write in the transaction (no webhook endpoint wants messages,
     email is off). The statement itself checks that last part (core.events.idle_conditions),
-    so an endpoint added a moment ago is never missed. False when it stored nothing: the
-    caller then takes the transaction, which also finds out why."""
-    if (
-        with_attachments
-        or connection.vendor != "postgresql"
-        or connection.in_atomic_block
-        or time.monotonic() < _store_alone_paused_until
-    ):
+    so an endpoint added a moment ago is never missed. False when it stored nothing (the caller
+    then takes the transaction, which also finds out why), None when it did not try."""
+    if with_attachments or connection.in_atomic_block:
+        return None
+    statement = store_alone_statement(message)
+    if statement is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(*statement)
+        row = cursor.fetchone()
+    if row is None:
         return False
+    message_stored_alone(message, row=row)
+    return True
+
+
+def store_alone_statement(message: Message) -> tuple[str, list[Any]] | None:
+    """The one statement that stores `message` (no attachments) with its seq, if it can be
+    stored that way now (see `_store_alone`): for a caller with a connection of its own
+    (chat.async_store). It returns the message's (id, seq), or no row when it stored nothing;
+    then the message goes through `message_store`. Builds no query, reads nothing."""
+    if connection.vendor != "postgresql" or time.monotonic() < _store_alone_paused_until:
+        return None
     conditions = idle_conditions(MessageStored)
     if conditions is None:
-        return False
-    stored = _insert_with_next_seq(message, unless_busy=conditions)
-    if stored:
-        message.set_stored_attachments([])
-        publish(MessageStored(message=message), handlers_idle=True)
-    return stored
+        return None
+    return _store_sql_postgres(tuple(sql for sql, _ in conditions)), _store_params(
+        message, [param for _, params in conditions for param in params]
+    )
+
+
+def message_stored_alone(message: Message, *, row: tuple[Any, Any]) -> None:
+    """What follows a store by `store_alone_statement` that returned `row`."""
+    message.pk, message.seq = row
+    message.set_stored_attachments([])
+    publish(MessageStored(message=message), handlers_idle=True)
+    MESSAGES_STORED.inc()
 
 
 def _pause_store_alone() -> None:
@@ -197,15 +219,30 @@ def _check_attachment_ids(attachment_ids: Sequence[UUID]) -> None:
         raise InvalidInput(fields={"attachment_ids": ["An attachment may be listed only once."]})
 
 
-def _insert_with_next_seq(
-    message: Message, *, unless_busy: list[tuple[str, list[Any]]] | None = None
-) -> bool:
+def _insert_with_next_seq(message: Message) -> bool:
     """Give the message the request's next seq and insert it; False if the request is not
-    ACTIVE, or the sender does not take part or was deactivated. In a transaction, unless
-    `unless_busy` (PostgreSQL): conditions that must hold too, with their parameters."""
+    ACTIVE, or the sender does not take part or was deactivated. In a transaction."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(_store_sql_postgres(), _store_params(message, []))
+            row = cursor.fetchone()
+            if row is None:
+                return False
+            message.pk, message.seq = row
+            return True
+        cursor.execute(f"{_NEXT_SEQ_SQL} RETURNING last_seq", _next_seq_params(message))
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    message.seq = row[0]
+    message.save(force_insert=True)
+    return True
+
+
+def _next_seq_params(message: Message) -> list[Any]:
     sender = _db_uuid(message.sender_id)
     sent_at = connection.ops.adapt_datetimefield_value(message.created_at)
-    seq_params = [
+    return [
         sender,
         sender,
         sender,
@@ -218,33 +255,19 @@ def _insert_with_next_seq(
         sender,
         sender,
     ]
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            conditions = unless_busy or []
-            cursor.execute(
-                _store_sql_postgres(tuple(sql for sql, _ in conditions)),
-                [
-                    *seq_params,
-                    *(param for _, params in conditions for param in params),
-                    _db_uuid(message.request_id),
-                    _db_uuid(message.sender_id),
-                    message.content,
-                    message.client_id,
-                    message.created_at,
-                ],
-            )
-            row = cursor.fetchone()
-            if row is None:
-                return False
-            message.pk, message.seq = row
-            return True
-        cursor.execute(f"{_NEXT_SEQ_SQL} RETURNING last_seq", seq_params)
-        row = cursor.fetchone()
-    if row is None:
-        return False
-    message.seq = row[0]
-    message.save(force_insert=True)
-    return True
+
+
+def _store_params(message: Message, condition_params: list[Any]) -> list[Any]:
+    """The parameters of `_store_sql_postgres`, with those of its conditions."""
+    return [
+        *_next_seq_params(message),
+        *condition_params,
+        _db_uuid(message.request_id),
+        _db_uuid(message.sender_id),
+        message.content,
+        message.client_id,
+        message.created_at,
+    ]
 
 
 def _find_by_client_id(request_id: UUID | str, sender: User, client_id: str) -> Message | None:

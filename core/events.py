@@ -65,6 +65,11 @@ def idle_conditions(event_type: type[Any]) -> list[tuple[str, list[Any]]] | None
     return conditions
 
 
+def handled_after_commit(event_type: type[Any]) -> bool:
+    """Whether some handler of `event_type` runs after the commit (it may use the ORM)."""
+    return bool(_handlers[event_type])
+
+
 def publish(event: object, *, handlers_idle: bool = False) -> None:
     """Run the in-transaction handlers now, the others after the commit. `handlers_idle`: the
     publisher has checked, in the statement that wrote the change, that every in-transaction

@@ -16,6 +16,7 @@ from django.conf import settings
 
 from accounts.models import User
 from chat.async_db import in_worker_thread
+from chat.async_store import message_store_alone
 from chat.consumer.queue import QueueSeats
 from chat.consumer.ratelimit import TokenBucket
 from chat.consumer.resilient import LayerResilientConsumer
@@ -393,13 +394,24 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
         # (chat.sync) from delivering our own message first, which would leave the ack without
         # its ref.
         async with room.lock:
-            message, created = await store_message(
-                request_id=frame.request_id,
-                sender=self._signed_in(),
-                content=frame.content,
-                client_id=frame.client_id,
-                attachment_ids=frame.attachment_ids,
-            )
+            stored = None
+            if not frame.attachment_ids:
+                stored = await message_store_alone(
+                    request_id=frame.request_id,
+                    sender=self._signed_in(),
+                    content=frame.content,
+                    client_id=frame.client_id,
+                )
+            if stored is not None:
+                message, created = stored, True
+            else:
+                message, created = await store_message(
+                    request_id=frame.request_id,
+                    sender=self._signed_in(),
+                    content=frame.content,
+                    client_id=frame.client_id,
+                    attachment_ids=frame.attachment_ids,
+                )
             # The sender's ack comes from the stored row, not the broadcast, so a channel-layer
             # failure after commit cannot lose it; the broadcast echo is then a duplicate.
             if created or message["seq"] > room.last_seq:
