@@ -84,7 +84,7 @@ class _LoopLayer(RedisPubSubLoopLayer):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.origin = uuid.uuid4().hex
-        self._shards = [_Shard(shard.host, self) for shard in self._shards]
+        self._shards: list[_Shard] = [_Shard(shard.host, self) for shard in self._shards]
 
     def inbox(self, channel: str) -> asyncio.Queue:
         """The queue of `channel` (made by `new_channel`), holding deserialized events."""

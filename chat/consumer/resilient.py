@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from asgiref.typing import (
     ASGIReceiveCallable,
@@ -60,30 +60,29 @@ class LayerResilientConsumer(AsyncWebsocketConsumer):
         self.scope = scope  # type: ignore[assignment]
         self.base_send = send
         receivers: list[Callable[[], Awaitable[Any]]] = [receive]
-        inbox: asyncio.Queue | None = None
+        inbox_layer: InboxLayer | None = None
         if self.needs_layer(scope):
             self.channel_layer = channel_layer(self.channel_layer_alias)
             self.channel_name = await self.channel_layer.new_channel()
-            if hasattr(self.channel_layer, "inbox"):
-                inbox = self.channel_layer.inbox(self.channel_name)
+            if isinstance(self.channel_layer, InboxLayer):
+                inbox_layer = self.channel_layer
             else:
                 receivers.append(self._receive_from_layer)
         try:
             with contextlib.suppress(StopConsumer):
-                if inbox is None:
+                if inbox_layer is None:
                     await await_many_dispatch(receivers, self.dispatch)
                 else:
-                    await self._dispatch_from_inbox(receive, inbox)
+                    await self._dispatch_from_inbox(receive, inbox_layer)
         finally:
             if not self.disconnect_started:
                 await self._disconnect_after_failure()
 
-    async def _dispatch_from_inbox(
-        self, receive: ASGIReceiveCallable, inbox: asyncio.Queue
-    ) -> None:
+    async def _dispatch_from_inbox(self, receive: ASGIReceiveCallable, layer: "InboxLayer") -> None:
         """With chat.layer: the socket's frames join the layer's events in the channel's inbox,
         and one loop dispatches both in the order they came. No task per event, and no
         reconnect handling here: the layer's receive loop reconnects and resubscribes itself."""
+        inbox = layer.inbox(self.channel_name)
         pump = asyncio.create_task(_pump(receive, inbox))
         try:
             while True:
@@ -93,7 +92,7 @@ class LayerResilientConsumer(AsyncWebsocketConsumer):
                 await self.dispatch(message)
         finally:
             pump.cancel()
-            await asyncio.shield(self.channel_layer.close_channel(self.channel_name))
+            await asyncio.shield(layer.close_channel(self.channel_name))
 
     # Set once `disconnect` has been called, so it runs once, whatever ended the consumer.
     disconnect_started = False
@@ -144,6 +143,15 @@ class LayerResilientConsumer(AsyncWebsocketConsumer):
             else:
                 CHANNEL_LAYER.answered()
                 return message
+
+
+@runtime_checkable
+class InboxLayer(Protocol):
+    """A channel layer that fills a queue per channel for its consumer to read (chat.layer)."""
+
+    def inbox(self, channel: str) -> asyncio.Queue: ...
+
+    async def close_channel(self, channel: str) -> None: ...
 
 
 class _ReceiveFailed:
