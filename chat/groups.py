@@ -5,9 +5,10 @@ joins that request. Nothing outside the consumer talks to sockets directly: it b
 event to groups, once what the event reports is committed.
 """
 
+import asyncio
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from typing import Literal, NotRequired, TypedDict
 from uuid import UUID
 
@@ -161,6 +162,29 @@ async def abroadcast(groups: Iterable[str], event: LayerEvent) -> None:
         except Exception as exc:
             if dependency_failed(exc) is None:
                 logger.exception("channel layer: could not send %s to %s", event["type"], group)
+        else:
+            CHANNEL_LAYER.answered()
+
+
+def broadcast_soon(groups: Iterable[str], event: LayerEvent) -> Awaitable[None]:
+    """`abroadcast` begun now: with chat.layer, the sockets of this process have the event and
+    the publishes are queued when this returns, so a caller can answer its own client after it
+    without the others waiting for that answer. Await the result (it never raises)."""
+    layer = channel_layer()
+    send_soon = getattr(layer, "group_send_soon", None)
+    if send_soon is None:
+        return asyncio.ensure_future(abroadcast(groups, event))
+    sends = [(group, send_soon(group, dict(event))) for group in dict.fromkeys(groups)]
+    return _published(sends, event["type"])
+
+
+async def _published(sends: list[tuple[str, Awaitable[None]]], event_type: str) -> None:
+    for group, sent in sends:
+        try:
+            await sent
+        except Exception as exc:
+            if dependency_failed(exc) is None:
+                logger.exception("channel layer: could not send %s to %s", event_type, group)
         else:
             CHANNEL_LAYER.answered()
 

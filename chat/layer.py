@@ -64,6 +64,11 @@ class PubSubChannelLayer(RedisPubSubChannelLayer):
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         await self._get_layer().group_send(group, message)
 
+    def group_send_soon(self, group: str, message: dict[str, Any]) -> "asyncio.Future[None]":
+        """`group_send` begun now: the process's sockets have the event when this returns, and
+        the publish is queued; the future ends with the publish (or its error)."""
+        return self._get_layer().group_send_soon(group, message)
+
     async def group_add(self, group: str, channel: str) -> None:
         await self._get_layer().group_add(group, channel)
 
@@ -111,10 +116,13 @@ class _LoopLayer(RedisPubSubLoopLayer):
         )
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        await self.group_send_soon(group, message)
+
+    def group_send_soon(self, group: str, message: dict[str, Any]) -> "asyncio.Future[None]":
         group_channel = self._get_group_channel_name(group)
         payload = self.channel_layer.serialize({**message, ORIGIN_KEY: self.origin})
         self.deliver_locally(group_channel, message)
-        await self._get_shard(group_channel).publish(group_channel, payload)
+        return self._get_shard(group_channel).publish_soon(group_channel, payload)
 
     def deliver_locally(self, name: str, message: dict[str, Any]) -> None:
         """Put `message` in the inbox of `name` (a channel) or of each member of `name` (a
@@ -152,11 +160,15 @@ class _Shard(RedisSingleShardConnection):
         self._publisher: asyncio.Task[None] | None = None
 
     async def publish(self, channel: str, message: bytes) -> None:
-        done = asyncio.get_running_loop().create_future()
+        await self.publish_soon(channel, message)
+
+    def publish_soon(self, channel: str, message: bytes) -> "asyncio.Future[None]":
+        """Queue a PUBLISH for the next pipeline; the future ends when it has been sent."""
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._outgoing.append((channel, message, done))
         if self._publisher is None:
             self._publisher = asyncio.create_task(self._publish_batches())
-        await done
+        return done
 
     async def _publish_batches(self) -> None:
         """Send what is waiting, as one pipeline, until nothing is: the order of the group sends

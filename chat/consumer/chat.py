@@ -28,6 +28,7 @@ from chat.groups import (
     ReadEvent,
     TypingEvent,
     abroadcast,
+    broadcast_soon,
     message_event,
     read_event,
     request_group,
@@ -157,9 +158,14 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
         # Held while joining a room or leaving one the user no longer takes part in, so a
         # transfer announced in the middle of a join still takes the socket out of the room.
         self.membership = asyncio.Lock()
-        # Frames read but not yet acted on; bounded, so a flood cannot grow server memory.
-        self.pending: asyncio.Queue[ClientFrame] = asyncio.Queue(maxsize=PENDING_FRAMES)
-        self.background: list[asyncio.Task[None]] = []
+        # Frames read but not yet acted on; bounded, so a flood cannot grow server memory. Made,
+        # with the task that works through it, when the first frame arrives: most sockets sit
+        # idle most of the time, and each costs memory for as long as it is open.
+        self.pending: asyncio.Queue[ClientFrame] | None = None
+        self.worker: asyncio.Task[None] | None = None
+        # Closes the socket when its token expires: a timer, not a task, for the same reason.
+        self.expiry: asyncio.TimerHandle | None = None
+        self.closing: asyncio.Task[None] | None = None
         # This runs in the socket's own task: every line it logs from here on carries the id.
         log_context.socket_id.set(uuid.uuid4().hex[:16])
         self.started_at = time.monotonic()
@@ -197,10 +203,7 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
         HANDSHAKE_SECONDS.observe(time.monotonic() - self.started_at)
         if settings.LOG_FORMAT == "json":
             socket_log.info("socket opened")
-        self.background = [
-            asyncio.create_task(self._close_when_token_expires()),
-            asyncio.create_task(self._work_forever()),
-        ]
+        self._close_when_token_expires()
 
     async def disconnect(self, code: int) -> None:
         if self.accepted:
@@ -210,8 +213,10 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
                 socket_log.info("socket closed (%s)", code)
         if self.user is None:
             return
-        for task in self.background:
-            task.cancel()
+        if self.expiry is not None:
+            self.expiry.cancel()
+        if self.worker is not None:
+            self.worker.cancel()
         for group in self.layer_groups():
             try:
                 await self.channel_layer.group_discard(group, self.channel_name)
@@ -230,12 +235,15 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
         assert self.user is not None  # frames are only read from an accepted socket
         return self.user
 
-    async def _close_when_token_expires(self) -> None:
-        leeway = token_leeway().total_seconds()
-        # Re-read the deadline after each sleep: `authenticate` may have pushed it back.
-        while (remaining := self.token_exp + leeway - time.time()) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(remaining)
-        await self.close(code=CLOSE_TOKEN_EXPIRED)
+    def _close_when_token_expires(self) -> None:
+        # Re-read the deadline when the timer fires: `authenticate` may have pushed it back.
+        remaining = self.token_exp + token_leeway().total_seconds() - time.time()
+        if remaining > 0:
+            self.expiry = asyncio.get_running_loop().call_later(
+                remaining, self._close_when_token_expires
+            )
+        elif self.closing is None:
+            self.closing = asyncio.create_task(self.close(code=CLOSE_TOKEN_EXPIRED))
 
     # --- client frames ------------------------------------------------------------------------
 
@@ -271,6 +279,9 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
 
     def _admit(self, frame: ClientFrame) -> None:
         """Queue the frame, within the rate limits and the queue's bound (FrameError if not)."""
+        if self.pending is None:
+            self.pending = asyncio.Queue(maxsize=PENDING_FRAMES)
+            self.worker = asyncio.create_task(self._work_forever(self.pending))
         if isinstance(frame, Typing):
             # Typing indicators are hints: a flood of them is thinned silently.
             if self.typing_bucket.take() and not self.pending.full():
@@ -292,10 +303,10 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
             )
         self.pending.put_nowait(frame)
 
-    async def _work_forever(self) -> None:
+    async def _work_forever(self, pending: asyncio.Queue[ClientFrame]) -> None:
         """Act on queued frames one at a time, in the order they came."""
         while True:
-            frame = await self.pending.get()
+            frame = await pending.get()
             try:
                 await self.handle(frame)
             except FrameError as exc:
@@ -390,6 +401,7 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
 
     async def send_message(self, frame: SendMessage) -> None:
         room = self._joined_room(frame)
+        published = None
         # Holding the room's lock from the write to the ack keeps the catch-up of quiet rooms
         # (chat.sync) from delivering our own message first, which would leave the ack without
         # its ref.
@@ -412,6 +424,12 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
                     client_id=frame.client_id,
                     attachment_ids=frame.attachment_ids,
                 )
+            if created:
+                # Committed: tell the room (other processes included), before the ack, so the
+                # other participant does not wait for it. Sent from here rather than from the
+                # worker thread, which would otherwise wait on this loop to do it.
+                event = message_event(message, sender_channel=self.channel_name)
+                published = broadcast_soon([request_group(frame.request_id)], event)
             # The sender's ack comes from the stored row, not the broadcast, so a channel-layer
             # failure after commit cannot lose it; the broadcast echo is then a duplicate.
             if created or message["seq"] > room.last_seq:
@@ -419,11 +437,8 @@ class ChatConsumer(QueueSeats, LayerResilientConsumer):
             else:
                 # A repeated client_id: answer with the original, already delivered, message.
                 await self.send_frame(new_message_frame(message, ref=frame.ref))
-        if created:
-            # Committed: tell the room (other processes included). Sent from here rather than
-            # from the worker thread, which would otherwise wait on this loop to do it.
-            event = message_event(message, sender_channel=self.channel_name)
-            await abroadcast([request_group(frame.request_id)], event)
+        if published is not None:
+            await published
 
     async def typing(self, frame: Typing) -> None:
         self._joined_room(frame)
