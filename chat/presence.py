@@ -57,12 +57,23 @@ def presence_frame_of(*, user_id: UUID | str) -> PresenceFrame | None:
     return presence_frame(user_id=str(user_id), **row)
 
 
+# Run on every connect and disconnect that changes a user's presence: raw SQL, as building the
+# ORM query cost more than the rest of the handshake's database work together.
+_WATCHERS_SQL = (
+    f"SELECT requester_id, expert_id FROM {SupportRequest._meta.db_table} "
+    "WHERE status = %s AND (requester_id = %s OR expert_id = %s)"
+)
+
+
 def presence_watchers(*, user_id: UUID | str) -> set[str]:
     """The other participants of the user's ACTIVE requests: they are told of changes."""
-    pairs = SupportRequest.objects.filter(
-        Q(requester_id=user_id) | Q(expert_id=user_id), status=RequestStatus.ACTIVE
-    ).values_list("requester_id", "expert_id")
-    return {str(pk) for pair in pairs for pk in pair if pk is not None} - {str(user_id)}
+    uid = UUID(str(user_id))
+    db_uid = SupportRequest._meta.pk.get_db_prep_value(uid, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_WATCHERS_SQL, [RequestStatus.ACTIVE.value, db_uid, db_uid])
+        pairs = cursor.fetchall()
+    # (PostgreSQL returns UUIDs, SQLite their hex: both normalised.)
+    return {str(UUID(str(pk))) for pair in pairs for pk in pair if pk is not None} - {str(uid)}
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,18 @@ refused clients come back, spread out by their jittered backoff (docs/websocket.
 
 import asyncio
 import logging
+import pprint
+import time
 from typing import Any, ClassVar
 
+from autobahn.websocket import protocol as autobahn_protocol
 from autobahn.websocket.types import ConnectionDeny
 from daphne import http_protocol, server, ws_protocol
 from django.conf import settings
 from twisted.internet import defer
 
 from config import lifecycle
+from config.admission import RetryAdvice
 from core import worker
 from core.metrics import HANDSHAKES_REFUSED
 
@@ -28,7 +32,10 @@ logger = logging.getLogger("config.daphne")
 class WebSocketProtocol(ws_protocol.WebSocketProtocol):
     # Handshakes of this process admitted and not yet answered (the reactor runs one thread).
     pending_handshakes: ClassVar[int] = 0
+    # The Retry-After of each refusal, spread over the time the process needs (config.admission).
+    retry_advice: ClassVar[RetryAdvice | None] = None
     _admitted = False
+    _admitted_at = 0.0
     _refused = False
 
     def onConnect(self, request: Any) -> Any:
@@ -38,6 +45,7 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
             self._refuse("busy", "Too many connections at once; retry after Retry-After seconds.")
         WebSocketProtocol.pending_handshakes += 1
         self._admitted = True
+        self._admitted_at = time.monotonic()
         return super().onConnect(request)
 
     def _refuse(self, metric_reason: str, reason: str) -> None:
@@ -49,11 +57,13 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
     def failHandshake(self, reason: str, code: int = 400, responseHeaders: Any = None) -> None:
         self._answered()
         if code == ConnectionDeny.SERVICE_UNAVAILABLE:
-            retry = ("Retry-After", str(settings.WS_HANDSHAKE_RETRY_AFTER))
+            retry = ("Retry-After", str(_retry_advice().refused()))
             responseHeaders = [*(responseHeaders or []), retry]
         super().failHandshake(reason, code, responseHeaders)
 
     def serverAccept(self, subprotocol: Any = None) -> None:
+        if self._admitted:
+            _retry_advice().handshake_completed(time.monotonic() - self._admitted_at)
         self._answered()
         super().serverAccept(subprotocol)
 
@@ -70,6 +80,14 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
         if self._admitted:
             self._admitted = False
             WebSocketProtocol.pending_handshakes -= 1
+
+
+def _retry_advice() -> RetryAdvice:
+    if WebSocketProtocol.retry_advice is None:
+        WebSocketProtocol.retry_advice = RetryAdvice(
+            shortest=settings.WS_HANDSHAKE_RETRY_AFTER, bound=settings.WS_MAX_PENDING_HANDSHAKES
+        )
+    return WebSocketProtocol.retry_advice
 
 
 class WebSocketFactory(server.WebSocketFactory):
@@ -129,7 +147,27 @@ class Server(server.Server):
         logger.info("drained %d socket(s) for shutdown", len(sockets))
 
 
+class _FormattedWhenLogged(str):
+    """What autobahn's `pformat` returns here: the text is worked out only if a log line (or
+    anything else) actually formats it. autobahn pretty-prints its whole configuration for a
+    debug line on every connection, logged or not: a twentieth of a handshake's CPU."""
+
+    def __new__(cls, value: object) -> "_FormattedWhenLogged":
+        text = super().__new__(cls, "")
+        text.value = value
+        return text
+
+    value: object
+
+    def __str__(self) -> str:
+        return pprint.pformat(self.value)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
 def install() -> None:
     """Make daphne build these (its server module looks them up when the server starts)."""
     server.WebSocketFactory = WebSocketFactory
     server.HTTPFactory = HTTPFactory
+    autobahn_protocol.pformat = _FormattedWhenLogged  # type: ignore[assignment]
