@@ -69,10 +69,14 @@ def idle(options: Options, environment: BenchEnvironment) -> dict:
         phase = context.begin(f"{count} idle sockets")
         rss_before = context.sampler.server_rss()
         started = time.perf_counter()
-        opened = await context.fleet.open_lone(tokens, concurrency=IDLE_CONCURRENCY)
+        # A refused handshake (503) is retried as docs/websocket.md says, as a real client would.
+        opened = await context.fleet.open_lone(
+            tokens, concurrency=IDLE_CONCURRENCY, retry_when_busy=True
+        )
         phase.sending_ended = time.perf_counter()
         context.facts["sockets_open"] = opened
         context.facts["all_connected_s"] = round(phase.sending_ended - started, 3)
+        context.facts["refused_503_then_retried"] = context.fleet.busy_refusals
         await _memory_per_socket(context, opened=opened, rss_before=rss_before)
         held = context.begin("held idle")
         await asyncio.sleep(SETTLE_SECONDS)
