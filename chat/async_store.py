@@ -128,8 +128,11 @@ _by_loop: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, LoopConnections]
 )
 
 
+_POSTGRES = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+
+
 def _loop_connections() -> LoopConnections | None:
-    if settings.DB_ASYNC_CONNECTIONS == 0 or connection.vendor != "postgresql":
+    if settings.DB_ASYNC_CONNECTIONS == 0 or not _POSTGRES:
         return None
     loop = asyncio.get_running_loop()
     connections = _by_loop.get(loop)

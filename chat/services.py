@@ -258,16 +258,35 @@ def _next_seq_params(message: Message) -> list[Any]:
 
 
 def _store_params(message: Message, condition_params: list[Any]) -> list[Any]:
-    """The parameters of `_store_sql_postgres`, with those of its conditions."""
+    """The parameters of `_store_sql_postgres`, with those of its conditions. Built without the
+    ORM's value conversions (on every message, they cost more than the rest of the
+    preparation): PostgreSQL takes UUIDs and aware datetimes as they are."""
+    sender = _as_uuid(message.sender_id)
+    request = _as_uuid(message.request_id)
+    sent_at = message.created_at
     return [
-        *_next_seq_params(message),
+        sender,
+        sender,
+        sender,
+        sent_at,
+        sender,
+        sender,
+        request,
+        RequestStatus.ACTIVE.value,
+        sender,
+        sender,
+        sender,
         *condition_params,
-        _db_uuid(message.request_id),
-        _db_uuid(message.sender_id),
+        request,
+        sender,
         message.content,
         message.client_id,
-        message.created_at,
+        sent_at,
     ]
+
+
+def _as_uuid(value: UUID | str) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
 
 
 def _find_by_client_id(request_id: UUID | str, sender: User, client_id: str) -> Message | None:
