@@ -22,15 +22,14 @@ from typing import Any
 import psycopg
 from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 from psycopg.pq import TransactionStatus
 
 from accounts.models import User
 from chat.events import MessageStored
-from chat.models import MESSAGE_MAX_CHARS, Message
+from chat.models import MESSAGE_MAX_CHARS
 from chat.protocol.server import MessageData
 from chat.serializers import message_data
-from chat.services import message_stored_alone, store_alone_statement
+from chat.services import message_draft, message_stored_alone, store_alone_statement
 from core.events import handled_after_commit
 
 logger = logging.getLogger(__name__)
@@ -54,12 +53,8 @@ async def message_store_alone(
     connections = _loop_connections()
     if connections is None or handled_after_commit(MessageStored):
         return None  # (a handler after the commit would need the ORM, which this loop may not use)
-    message = Message(
-        request_id=request_id,
-        sender=sender,
-        content=content,
-        client_id=client_id,
-        created_at=timezone.now(),
+    message = message_draft(
+        request_id=request_id, sender=sender, content=content, client_id=client_id
     )
     statement = store_alone_statement(message)
     if statement is None:

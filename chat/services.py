@@ -116,12 +116,8 @@ def message_store(
     _check_attachment_ids(attachment_ids)
     if len(content) > MESSAGE_MAX_CHARS or not (content or attachment_ids):
         raise InvalidInput(f"Content must be 1-{MESSAGE_MAX_CHARS} characters.")
-    message = Message(
-        request_id=request_id,
-        sender=sender,
-        content=content,
-        client_id=client_id,
-        created_at=timezone.now(),
+    message = message_draft(
+        request_id=request_id, sender=sender, content=content, client_id=client_id
     )
     try:
         stored = tried_alone = _store_alone(message, with_attachments=bool(attachment_ids))
@@ -159,6 +155,19 @@ def message_store(
         raise NotAllowed("This account has been deactivated.")
     request_for_participant(request_id=request_id, user=sender)
     raise NotActive("The request is not active.")
+
+
+def message_draft(
+    *, request_id: UUID | str, sender: User, content: str, client_id: str | None
+) -> Message:
+    """The message to store (content already checked), sent now."""
+    return Message(
+        request_id=request_id,
+        sender=sender,
+        content=content,
+        client_id=client_id,
+        created_at=timezone.now(),
+    )
 
 
 def _store_alone(message: Message, *, with_attachments: bool) -> bool | None:
@@ -230,7 +239,12 @@ def _insert_with_next_seq(message: Message) -> bool:
                 return False
             message.pk, message.seq = row
             return True
-        cursor.execute(f"{_NEXT_SEQ_SQL} RETURNING last_seq", _next_seq_params(message))
+        params = _next_seq_params(
+            sender=_db_uuid(message.sender_id),
+            request=_db_uuid(message.request_id),
+            sent_at=connection.ops.adapt_datetimefield_value(message.created_at),
+        )
+        cursor.execute(f"{_NEXT_SEQ_SQL} RETURNING last_seq", params)
         row = cursor.fetchone()
     if row is None:
         return False
@@ -239,9 +253,8 @@ def _insert_with_next_seq(message: Message) -> bool:
     return True
 
 
-def _next_seq_params(message: Message) -> list[Any]:
-    sender = _db_uuid(message.sender_id)
-    sent_at = connection.ops.adapt_datetimefield_value(message.created_at)
+def _next_seq_params(*, sender: Any, request: Any, sent_at: Any) -> list[Any]:
+    """The parameters of `_NEXT_SEQ_SQL`, from values as the database takes them."""
     return [
         sender,
         sender,
@@ -249,7 +262,7 @@ def _next_seq_params(message: Message) -> list[Any]:
         sent_at,
         sender,
         sender,
-        _db_uuid(message.request_id),
+        request,
         RequestStatus.ACTIVE.value,
         sender,
         sender,
@@ -265,17 +278,7 @@ def _store_params(message: Message, condition_params: list[Any]) -> list[Any]:
     request = _as_uuid(message.request_id)
     sent_at = message.created_at
     return [
-        sender,
-        sender,
-        sender,
-        sent_at,
-        sender,
-        sender,
-        request,
-        RequestStatus.ACTIVE.value,
-        sender,
-        sender,
-        sender,
+        *_next_seq_params(sender=sender, request=request, sent_at=sent_at),
         *condition_params,
         request,
         sender,
