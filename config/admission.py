@@ -20,7 +20,7 @@ from collections import deque
 # Refusals are counted over this many seconds.
 WINDOW_SECONDS = 2.0
 # The longest wait advised, whatever the backlog.
-LONGEST_SECONDS = 30
+LONGEST_SECONDS = 10
 # A handshake's duration, before any was measured; and how fast the average follows new ones.
 FIRST_GUESS_SECONDS = 0.2
 SMOOTHING = 0.05
