@@ -157,13 +157,7 @@ async def abroadcast(groups: Iterable[str], event: LayerEvent) -> None:
     whatever was committed stays committed, and sockets catch up from the database."""
     layer = channel_layer()
     for group in dict.fromkeys(groups):
-        try:
-            await layer.group_send(group, dict(event))
-        except Exception as exc:
-            if dependency_failed(exc) is None:
-                logger.exception("channel layer: could not send %s to %s", event["type"], group)
-        else:
-            CHANNEL_LAYER.answered()
+        await _sent(layer.group_send(group, dict(event)), group=group, event_type=event["type"])
 
 
 def broadcast_soon(groups: Iterable[str], event: LayerEvent) -> Awaitable[None]:
@@ -175,18 +169,24 @@ def broadcast_soon(groups: Iterable[str], event: LayerEvent) -> Awaitable[None]:
     if send_soon is None:
         return asyncio.ensure_future(abroadcast(groups, event))
     sends = [(group, send_soon(group, dict(event))) for group in dict.fromkeys(groups)]
-    return _published(sends, event["type"])
+    return _all_sent(sends, event_type=event["type"])
 
 
-async def _published(sends: list[tuple[str, Awaitable[None]]], event_type: str) -> None:
-    for group, sent in sends:
-        try:
-            await sent
-        except Exception as exc:
-            if dependency_failed(exc) is None:
-                logger.exception("channel layer: could not send %s to %s", event_type, group)
-        else:
-            CHANNEL_LAYER.answered()
+async def _all_sent(sends: list[tuple[str, Awaitable[None]]], *, event_type: str) -> None:
+    for group, sending in sends:
+        await _sent(sending, group=group, event_type=event_type)
+
+
+async def _sent(sending: Awaitable[None], *, group: str, event_type: str) -> None:
+    """Wait for one group send: a failure is logged (once per outage, core.outages), never
+    raised."""
+    try:
+        await sending
+    except Exception as exc:
+        if dependency_failed(exc) is None:
+            logger.exception("channel layer: could not send %s to %s", event_type, group)
+    else:
+        CHANNEL_LAYER.answered()
 
 
 def broadcast(groups: Iterable[str], event: LayerEvent) -> None:

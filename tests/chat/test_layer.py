@@ -25,6 +25,17 @@ def a_process(kind=PubSubChannelLayer):
     return kind(**{**config, "prefix": f"{config['prefix']}-layer-test"})
 
 
+def a_group() -> str:
+    return f"room.{uuid.uuid4().hex}"
+
+
+async def member(layer, group: str) -> str:
+    """A new channel of `layer` (a socket's), in `group`."""
+    channel = await layer.new_channel()
+    await layer.group_add(group, channel)
+    return channel
+
+
 async def events(layer, channel: str, *, count: int) -> list[dict]:
     return [await asyncio.wait_for(layer.receive(channel), ARRIVES_WITHIN) for _ in range(count)]
 
@@ -40,12 +51,9 @@ async def closed(*layers) -> None:
 
 
 async def test_sockets_in_the_sending_process_and_in_another_get_each_event_once():
-    here, there = a_process(), a_process()
-    group = f"room.{uuid.uuid4().hex}"
-    local_a, local_b = await here.new_channel(), await here.new_channel()
-    remote = await there.new_channel()
-    for layer, channel in ((here, local_a), (here, local_b), (there, remote)):
-        await layer.group_add(group, channel)
+    here, there, group = a_process(), a_process(), a_group()
+    local_a, local_b = await member(here, group), await member(here, group)
+    remote = await member(there, group)
 
     await here.group_send(group, {"type": "chat.test", "n": 1})
 
@@ -58,12 +66,9 @@ async def test_sockets_in_the_sending_process_and_in_another_get_each_event_once
 
 
 async def test_an_event_naming_its_sender_is_not_sent_back_to_it():
-    here, there = a_process(), a_process()
-    group = f"room.{uuid.uuid4().hex}"
-    sender, other = await here.new_channel(), await here.new_channel()
-    remote = await there.new_channel()
-    for layer, channel in ((here, sender), (here, other), (there, remote)):
-        await layer.group_add(group, channel)
+    here, there, group = a_process(), a_process(), a_group()
+    sender, other = await member(here, group), await member(here, group)
+    remote = await member(there, group)
 
     await here.group_send(group, {"type": "chat.test", "sender_channel": sender})
 
@@ -74,11 +79,8 @@ async def test_an_event_naming_its_sender_is_not_sent_back_to_it():
 
 
 async def test_events_sent_at_once_arrive_in_the_order_sent():
-    here, there = a_process(), a_process()
-    group = f"room.{uuid.uuid4().hex}"
-    local, remote = await here.new_channel(), await there.new_channel()
-    await here.group_add(group, local)
-    await there.group_add(group, remote)
+    here, there, group = a_process(), a_process(), a_group()
+    local, remote = await member(here, group), await member(there, group)
 
     # Sent without waiting for each other: they go out in pipelines, several per write.
     await asyncio.gather(
@@ -92,11 +94,8 @@ async def test_events_sent_at_once_arrive_in_the_order_sent():
 
 
 async def test_a_stock_channels_redis_process_and_this_layer_talk_both_ways():
-    ours, stock = a_process(), a_process(RedisPubSubChannelLayer)
-    group = f"room.{uuid.uuid4().hex}"
-    our_channel, stock_channel = await ours.new_channel(), await stock.new_channel()
-    await ours.group_add(group, our_channel)
-    await stock.group_add(group, stock_channel)
+    ours, stock, group = a_process(), a_process(RedisPubSubChannelLayer), a_group()
+    our_channel, stock_channel = await member(ours, group), await member(stock, group)
 
     await ours.group_send(group, {"type": "chat.test", "from": "ours"})
     await stock.group_send(group, {"type": "chat.test", "from": "stock"})
@@ -119,10 +118,8 @@ async def test_a_message_to_one_channel_reaches_it_from_another_process():
 
 
 async def test_a_closed_channel_gets_nothing_more_and_its_group_forgets_it():
-    layer = a_process()
-    group = f"room.{uuid.uuid4().hex}"
-    channel = await layer.new_channel()
-    await layer.group_add(group, channel)
+    layer, group = a_process(), a_group()
+    channel = await member(layer, group)
     inbox = layer.inbox(channel)
 
     await layer.group_discard(group, channel)
