@@ -4,9 +4,10 @@ a graceful drain on SIGTERM, 1009 for oversized frames, and no form parsing by T
 Admission control: a connect storm (every client of a restarted process reconnecting at once)
 would otherwise start thousands of handshakes together; each waits behind the others for the
 database and Redis until daphne's handshake timeout kills it, and the clients' retries recreate
-the storm. Past WS_MAX_PENDING_HANDSHAKES handshakes in progress, a new one is refused at once
-with 503 and Retry-After, before any application work: the ones admitted finish quickly, and
-refused clients come back, spread out by their jittered backoff (docs/websocket.md).
+the storm. Past WS_MAX_PENDING_HANDSHAKES handshakes in progress, a new one waits its turn if
+it will come soon (WS_HANDSHAKE_QUEUE_SECONDS), and is otherwise refused at once with 503 and
+Retry-After, before any application work: the ones admitted finish quickly, and refused clients
+come back, spread out by their jittered backoff (docs/websocket.md). config.admission decides.
 """
 
 import asyncio
@@ -22,7 +23,7 @@ from django.conf import settings
 from twisted.internet import defer
 
 from config import lifecycle
-from config.admission import RetryAdvice
+from config.admission import Admission, RetryAdvice, Verdict
 from core import worker
 from core.metrics import HANDSHAKES_REFUSED
 
@@ -30,40 +31,63 @@ logger = logging.getLogger("config.daphne")
 
 
 class WebSocketProtocol(ws_protocol.WebSocketProtocol):
-    # Handshakes of this process admitted and not yet answered (the reactor runs one thread).
-    pending_handshakes: ClassVar[int] = 0
-    # The Retry-After of each refusal, spread over the time the process needs (config.admission).
-    retry_advice: ClassVar[RetryAdvice | None] = None
-    _admitted = False
-    _admitted_at = 0.0
-    _refused = False
+    # This process's handshakes: in progress, and waiting their turn (config.admission). The
+    # reactor runs one thread.
+    admission: ClassVar[Admission | None] = None
+    _started = False
+    _started_at = 0.0
+    # Started with the process at its bound: its duration tells the rate (config.admission).
+    _at_bound = False
+    _answered_yet = False
+    _request: Any = None
+    # What autobahn waits on while the handshake is queued (fired when it starts or is refused).
+    _turn: defer.Deferred | None = None
 
     def onConnect(self, request: Any) -> Any:
         if lifecycle.draining.is_set():
-            self._refuse("draining", "The server is shutting down; reconnect.")
-        if WebSocketProtocol.pending_handshakes >= settings.WS_MAX_PENDING_HANDSHAKES:
-            self._refuse("busy", "Too many connections at once; retry after Retry-After seconds.")
-        WebSocketProtocol.pending_handshakes += 1
-        self._admitted = True
-        self._admitted_at = time.monotonic()
-        return super().onConnect(request)
+            raise self._refusal("draining", DRAINING)
+        self._request = request
+        verdict = _admission().arrive(self)
+        if verdict is Verdict.STARTED:
+            return self._begin()
+        if verdict is Verdict.QUEUED:
+            self._turn = defer.Deferred()
+            _QueueSweep.soon()
+            return self._turn
+        raise self._refusal("busy", BUSY)
 
-    def _refuse(self, metric_reason: str, reason: str) -> None:
+    def _begin(self) -> Any:
+        self._started = True
+        self._started_at = time.monotonic()
+        self._at_bound = _admission().at_bound()
+        return super().onConnect(self._request)
+
+    def start(self) -> None:
+        """Its turn came (config.admission): the handshake goes on where it was queued."""
+        assert self._turn is not None
+        defer.maybeDeferred(self._begin).chainDeferred(self._turn)
+
+    def turn_away(self) -> None:
+        """It waited too long after all, or the process is shutting down: 503."""
+        assert self._turn is not None
+        reason, detail = ("draining", DRAINING) if lifecycle.draining.is_set() else ("busy", BUSY)
+        self._turn.errback(self._refusal(reason, detail))
+
+    def _refusal(self, metric_reason: str, reason: str) -> ConnectionDeny:
         # Before daphne's onConnect: no application instance, no connection record.
         HANDSHAKES_REFUSED.labels(metric_reason).inc()
-        self._refused = True
-        raise ConnectionDeny(ConnectionDeny.SERVICE_UNAVAILABLE, reason)
+        return ConnectionDeny(ConnectionDeny.SERVICE_UNAVAILABLE, reason)
 
     def failHandshake(self, reason: str, code: int = 400, responseHeaders: Any = None) -> None:
         self._answered()
         if code == ConnectionDeny.SERVICE_UNAVAILABLE:
-            retry = ("Retry-After", str(_retry_advice().refused()))
+            retry = ("Retry-After", str(_admission().retry_after()))
             responseHeaders = [*(responseHeaders or []), retry]
         super().failHandshake(reason, code, responseHeaders)
 
     def serverAccept(self, subprotocol: Any = None) -> None:
-        if self._admitted:
-            _retry_advice().handshake_completed(time.monotonic() - self._admitted_at)
+        if self._at_bound and not self._answered_yet:
+            _admission().advice.handshake_completed(time.monotonic() - self._started_at)
         self._answered()
         super().serverAccept(subprotocol)
 
@@ -73,21 +97,51 @@ class WebSocketProtocol(ws_protocol.WebSocketProtocol):
 
     def onClose(self, wasClean: bool, code: Any, reason: Any) -> None:
         self._answered()
-        if not self._refused:
+        if self._started:
             super().onClose(wasClean, code, reason)
 
     def _answered(self) -> None:
-        if self._admitted:
-            self._admitted = False
-            WebSocketProtocol.pending_handshakes -= 1
+        """Answered, or hung up on: the place in progress or in the queue is free again."""
+        if not self._answered_yet and self._request is not None:
+            self._answered_yet = True
+            _admission().finished(started=self._started, handshake=self)
 
 
-def _retry_advice() -> RetryAdvice:
-    if WebSocketProtocol.retry_advice is None:
-        WebSocketProtocol.retry_advice = RetryAdvice(
-            shortest=settings.WS_HANDSHAKE_RETRY_AFTER, bound=settings.WS_MAX_PENDING_HANDSHAKES
+BUSY = "Too many connections at once; retry after Retry-After seconds."
+DRAINING = "The server is shutting down; reconnect."
+
+
+def _admission() -> Admission:
+    if WebSocketProtocol.admission is None:
+        bound = settings.WS_MAX_PENDING_HANDSHAKES
+        WebSocketProtocol.admission = Admission(
+            bound=bound,
+            queue_seconds=settings.WS_HANDSHAKE_QUEUE_SECONDS,
+            advice=RetryAdvice(shortest=settings.WS_HANDSHAKE_RETRY_AFTER, bound=bound),
         )
-    return WebSocketProtocol.retry_advice
+    return WebSocketProtocol.admission
+
+
+# How often the queue is sorted out (config.admission): a refusal is at most this late.
+SWEEP_SECONDS = 0.1
+
+
+class _QueueSweep:
+    timer: asyncio.TimerHandle | None = None
+
+    @classmethod
+    def soon(cls) -> None:
+        # daphne's reactor runs on asyncio's loop.
+        if cls.timer is None:
+            cls.timer = asyncio.get_running_loop().call_later(SWEEP_SECONDS, cls.run)
+
+    @classmethod
+    def run(cls) -> None:
+        cls.timer = None
+        admission = _admission()
+        admission.sweep()
+        if admission.waiting:
+            cls.soon()
 
 
 class WebSocketFactory(server.WebSocketFactory):
@@ -126,6 +180,7 @@ class Server(server.Server):
 
     async def _drain(self) -> None:
         lifecycle.draining.set()
+        _admission().turn_away_all()
         sockets = {
             protocol: details.get("application_instance")
             for protocol, details in list(self.connections.items())

@@ -323,9 +323,18 @@ WS_MAX_SOCKETS_PER_USER = env_number("WS_MAX_SOCKETS_PER_USER", default=10, mini
 # The longest replay a `join-request` gets (messages after its `after_seq`); a client further
 # behind reads the history over REST. Bounds what one join can queue on a socket.
 WS_REPLAY_MAX = env_number("WS_REPLAY_MAX", default=10_000, minimum=1)
-# Handshakes one server process works on at once; past this, new ones get 503 with Retry-After
-# (this many seconds) at once, instead of all of them timing out together in a connect storm.
+# Handshakes one server process works on at once; past this, new ones wait their turn when it
+# comes within WS_HANDSHAKE_QUEUE_SECONDS, and are otherwise refused at once with 503 and
+# Retry-After (at least WS_HANDSHAKE_RETRY_AFTER seconds), instead of all of them timing out
+# together in a connect storm (config.admission). The queue is short: every handshake must be
+# answered within a few seconds.
 WS_MAX_PENDING_HANDSHAKES = env_number("WS_MAX_PENDING_HANDSHAKES", default=64, minimum=1)
+WS_HANDSHAKE_QUEUE_SECONDS = env_number("WS_HANDSHAKE_QUEUE_SECONDS", default=3.0, kind=float)
+if WS_HANDSHAKE_QUEUE_SECONDS > 4:
+    raise ImproperlyConfigured(
+        f"WS_HANDSHAKE_QUEUE_SECONDS must be at most 4, got {WS_HANDSHAKE_QUEUE_SECONDS}: a "
+        "handshake is answered within 5 s."
+    )
 WS_HANDSHAKE_RETRY_AFTER = env_number("WS_HANDSHAKE_RETRY_AFTER", default=1, minimum=1)
 # On SIGTERM a server process closes its sockets with 1001 and waits this long at most for them
 # to finish before it exits (config.daphne_server).

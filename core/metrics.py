@@ -20,6 +20,11 @@ OPEN_SOCKETS = Gauge(
     "WebSockets this server process holds open (accepted, not yet closed).",
     multiprocess_mode="liveall",
 )
+HANDSHAKES_WAITING = Gauge(
+    f"{PREFIX}_websocket_handshakes_waiting",
+    "WebSocket handshakes waiting for their turn past WS_MAX_PENDING_HANDSHAKES (daphne only).",
+    multiprocess_mode="liveall",
+)
 HANDSHAKES_ACCEPTED = Counter(
     f"{PREFIX}_websocket_handshakes_accepted",
     "WebSocket handshakes accepted.",

@@ -1,6 +1,7 @@
-"""A connect storm is answered at once: past the process's bound of handshakes in progress, a
-handshake is refused with 503 and Retry-After (never left to time out), and the clients that
-retry as docs/websocket.md says all end up connected. The metrics count both."""
+"""A connect storm is answered promptly: past the process's bound of handshakes in progress, a
+handshake waits its turn for up to WS_HANDSHAKE_QUEUE_SECONDS, and is refused with 503 and
+Retry-After when the wait is over or there is no queue (never left to time out); the clients
+that retry as docs/websocket.md says all end up connected. The metrics count both."""
 
 import asyncio
 import random
@@ -30,10 +31,69 @@ async def connect_with_backoff(server: DaphneServer, token: str, refusals: list[
     raise AssertionError("never connected")
 
 
-async def test_a_storm_past_the_bound_gets_503s_and_everyone_connects(launch_servers):
+async def tokens_of_new_users(count: int) -> list[str]:
+    users = await in_db(lambda: UserFactory.create_batch(count))
+    return [await in_db(access_token, user) for user in users]
+
+
+async def counted(server: DaphneServer) -> dict[tuple[str, str | None], float]:
+    return {
+        (sample.name, sample.labels.get("reason")): sample.value
+        for sample in await asyncio.to_thread(scrape, server.http_url)
+    }
+
+
+ACCEPTED = ("expert_support_websocket_handshakes_accepted_total", None)
+REFUSED_BUSY = ("expert_support_websocket_handshakes_refused_total", "busy")
+
+
+async def test_a_storm_past_the_bound_waits_its_turn_and_nobody_is_refused(launch_servers):
     (server,) = launch_servers(1, WS_MAX_PENDING_HANDSHAKES="4", METRICS_TOKEN=TOKEN)
-    users = await in_db(lambda: UserFactory.create_batch(CLIENTS))
-    tokens = [await in_db(access_token, user) for user in users]
+    tokens = await tokens_of_new_users(CLIENTS)
+    refusals: list[tuple[int, str]] = []
+
+    sockets = await asyncio.gather(
+        *(connect_with_backoff(server, token, refusals) for token in tokens)
+    )
+
+    assert len(sockets) == CLIENTS
+    assert refusals == []
+    metrics = await counted(server)
+    assert metrics[ACCEPTED] == CLIENTS
+    assert metrics.get(REFUSED_BUSY, 0) == 0
+    assert metrics[("expert_support_websocket_handshakes_waiting", None)] == 0
+    await asyncio.gather(*(socket.close() for socket in sockets))
+
+
+async def test_those_not_reached_within_the_wait_get_503_and_everyone_connects(launch_servers):
+    # One handshake at a time, and a wait of a hundredth of a second: most wait too long.
+    (server,) = launch_servers(
+        1,
+        WS_MAX_PENDING_HANDSHAKES="1",
+        WS_HANDSHAKE_QUEUE_SECONDS="0.01",
+        METRICS_TOKEN=TOKEN,
+    )
+    tokens = await tokens_of_new_users(CLIENTS)
+    refusals: list[tuple[int, str]] = []
+
+    sockets = await asyncio.gather(
+        *(connect_with_backoff(server, token, refusals) for token in tokens)
+    )
+
+    assert len(sockets) == CLIENTS
+    assert refusals, "nobody waited past the allowance"
+    assert {status for status, _ in refusals} == {503}
+    assert (await counted(server))[REFUSED_BUSY] == len(refusals)
+    await asyncio.gather(*(socket.close() for socket in sockets))
+
+
+async def test_without_a_queue_a_storm_past_the_bound_gets_503s_and_everyone_connects(
+    launch_servers,
+):
+    (server,) = launch_servers(
+        1, WS_MAX_PENDING_HANDSHAKES="4", WS_HANDSHAKE_QUEUE_SECONDS="0", METRICS_TOKEN=TOKEN
+    )
+    tokens = await tokens_of_new_users(CLIENTS)
     refusals: list[tuple[int, str]] = []
 
     sockets = await asyncio.gather(
@@ -45,12 +105,8 @@ async def test_a_storm_past_the_bound_gets_503s_and_everyone_connects(launch_ser
     assert {status for status, _ in refusals} == {503}
     # Each refused client is told its own wait, spread over the time the backlog needs.
     assert all(1 <= int(retry_after) <= 10 for _, retry_after in refusals)
-    counted = {
-        (sample.name, sample.labels.get("reason")): sample.value
-        for sample in await asyncio.to_thread(scrape, server.http_url)
-    }
-    assert counted[("expert_support_websocket_handshakes_accepted_total", None)] == CLIENTS
-    refused = ("expert_support_websocket_handshakes_refused_total", "busy")
-    assert counted[refused] == len(refusals)
-    assert counted[("expert_support_websocket_open_sockets", None)] == CLIENTS
+    metrics = await counted(server)
+    assert metrics[ACCEPTED] == CLIENTS
+    assert metrics[REFUSED_BUSY] == len(refusals)
+    assert metrics[("expert_support_websocket_open_sockets", None)] == CLIENTS
     await asyncio.gather(*(socket.close() for socket in sockets))
