@@ -14,6 +14,9 @@ changes is inside a process:
   delivered to that channel: it would only be dropped there.
 - **Publishes batched.** The group sends made while a PUBLISH is on its way go out together in
   one pipeline (one write, one read) instead of queueing one round trip each behind a lock.
+- **Subscriptions batched.** The channels and groups subscribed to (or left) while such a
+  command is on its way go out together, as one `SUBSCRIBE` (or `UNSUBSCRIBE`) naming them all:
+  a connect storm makes two of them per socket.
 - **One decode per event.** An event is deserialized once for all the process's sockets it
   reaches, not once per socket; the receive loop blocks on the connection instead of polling it
   ten times a second.
@@ -26,7 +29,9 @@ never change them.
 """
 
 import asyncio
+import itertools
 import logging
+import operator
 import uuid
 from typing import Any
 
@@ -43,6 +48,7 @@ pubsub_logger = logging.getLogger("channels_redis.pubsub")
 
 # The key naming the process (the loop's layer) that published an event.
 ORIGIN_KEY = "__origin__"
+SUBSCRIBE, UNSUBSCRIBE = "subscribe", "unsubscribe"
 # Receive-loop pauses: while nothing is subscribed, and after a failure (Redis unreachable).
 IDLE_PAUSE_SECONDS = 0.1
 FAILURE_PAUSE_SECONDS = 1.0
@@ -158,6 +164,65 @@ class _Shard(RedisSingleShardConnection):
         # Publishes waiting for the pipeline now on its way to finish: (channel, data, future).
         self._outgoing: list[tuple[str, bytes, asyncio.Future[None]]] = []
         self._publisher: asyncio.Task[None] | None = None
+        # Subscriptions to change once the command now on its way is sent, in the order asked:
+        # (SUBSCRIBE or UNSUBSCRIBE, channel, future).
+        self._changes: list[tuple[str, str, asyncio.Future[None]]] = []
+        self._subscriber: asyncio.Task[None] | None = None
+
+    async def subscribe(self, channel: str) -> None:
+        await self._change_subscription(SUBSCRIBE, channel)
+
+    async def unsubscribe(self, channel: str) -> None:
+        await self._change_subscription(UNSUBSCRIBE, channel)
+
+    def _change_subscription(self, verb: str, channel: str) -> "asyncio.Future[None]":
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._changes.append((verb, channel, done))
+        if self._subscriber is None:
+            self._subscriber = asyncio.create_task(self._send_subscription_changes())
+        return done
+
+    async def _send_subscription_changes(self) -> None:
+        """Send what is waiting, each run of the same verb as one command, until nothing is.
+        As in channels_redis, a change is done once its command is sent (Redis confirms it on
+        the receiving side)."""
+        try:
+            while self._changes:
+                changes, self._changes = self._changes, []
+                for verb, run in itertools.groupby(changes, key=operator.itemgetter(0)):
+                    batch = list(run)
+                    try:
+                        async with self._lock:
+                            await self._send_subscription_change(verb, [ch for _, ch, _ in batch])
+                    except asyncio.CancelledError:
+                        for _, _, done in batch:
+                            done.cancel()
+                        raise
+                    except Exception as exc:  # noqa: BLE001 - raised by each change of the batch
+                        for _, _, done in batch:
+                            if not done.done():
+                                done.set_exception(exc)
+                    else:
+                        for _, _, done in batch:
+                            if not done.done():
+                                done.set_result(None)
+        finally:
+            self._subscriber = None
+
+    async def _send_subscription_change(self, verb: str, channels: list[str]) -> None:
+        self._ensure_redis()
+        self._ensure_receiver()
+        wanted = dict.fromkeys(channels)  # in order, once each
+        if verb == SUBSCRIBE:
+            new = [channel for channel in wanted if channel not in self._subscribed_to]
+            if new:
+                await self._pubsub.subscribe(*new)
+                self._subscribed_to.update(new)
+        else:
+            held = [channel for channel in wanted if channel in self._subscribed_to]
+            if held:
+                await self._pubsub.unsubscribe(*held)
+                self._subscribed_to.difference_update(held)
 
     async def publish(self, channel: str, message: bytes) -> None:
         await self.publish_soon(channel, message)
@@ -198,8 +263,9 @@ class _Shard(RedisSingleShardConnection):
             self._publisher = None
 
     async def flush(self) -> None:
-        if self._publisher is not None:
-            self._publisher.cancel()
+        for task in (self._publisher, self._subscriber):
+            if task is not None:
+                task.cancel()
         await super().flush()
 
     async def _do_receiving(self) -> None:

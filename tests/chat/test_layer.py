@@ -129,3 +129,28 @@ async def test_a_closed_channel_gets_nothing_more_and_its_group_forgets_it():
 
     assert inbox.empty()
     await closed(layer)
+
+
+async def test_subscriptions_made_together_go_out_together_and_in_the_order_asked():
+    here, there = a_process(), a_process()
+    groups = [a_group() for _ in range(100)]
+    # 100 sockets joining at once, as in a connect storm: one SUBSCRIBE names them all.
+    channels = await asyncio.gather(*(member(there, group) for group in groups))
+    # And a group joined, left and joined again at once: it ends up joined.
+    again = a_group()
+    loop_layer = there._get_layer()
+    name = loop_layer._get_group_channel_name(again)
+    await asyncio.gather(
+        there.group_add(again, channels[0]),
+        loop_layer._get_shard(name).unsubscribe(name),
+        there.group_add(again, channels[0]),
+    )
+
+    for number, group in enumerate(groups):
+        await here.group_send(group, {"type": "chat.test", "n": number})
+    await here.group_send(again, {"type": "chat.test", "n": "again"})
+
+    for number, channel in enumerate(channels):
+        assert await events(there, channel, count=1) == [{"type": "chat.test", "n": number}]
+    assert await events(there, channels[0], count=1) == [{"type": "chat.test", "n": "again"}]
+    await closed(here, there)
