@@ -29,6 +29,7 @@ from django.utils import timezone
 from accounts.models import User
 from chat.async_db import in_worker_thread
 from chat.groups import abroadcast, channel_layer, close_event, frame_event, user_group
+from chat.loop_db import loop_connections
 from chat.models import ServerProcess, SocketConnection
 from chat.protocol.server import (
     CLOSE_DEACTIVATED,
@@ -72,8 +73,12 @@ def presence_watchers(*, user_id: UUID | str) -> set[str]:
     with connection.cursor() as cursor:
         cursor.execute(_WATCHERS_SQL, [RequestStatus.ACTIVE.value, db_uid, db_uid])
         pairs = cursor.fetchall()
+    return _watchers_in(pairs, user_id=uid)
+
+
+def _watchers_in(pairs: list[tuple[Any, ...]], *, user_id: UUID) -> set[str]:
     # (PostgreSQL returns UUIDs, SQLite their hex: both normalised.)
-    return {str(UUID(str(pk))) for pair in pairs for pk in pair if pk is not None} - {str(uid)}
+    return {str(UUID(str(pk))) for pair in pairs for pk in pair if pk is not None} - {str(user_id)}
 
 
 @dataclass(frozen=True)
@@ -89,6 +94,14 @@ def _presence_change(
     *, user_id: UUID | str, is_online: bool, last_seen_at: datetime
 ) -> PresenceChange:
     watchers = presence_watchers(user_id=user_id)
+    return _presence_change_to(
+        watchers, user_id=user_id, is_online=is_online, last_seen_at=last_seen_at
+    )
+
+
+def _presence_change_to(
+    watchers: set[str], *, user_id: UUID | str, is_online: bool, last_seen_at: datetime
+) -> PresenceChange:
     return PresenceChange(
         user_id=str(user_id),
         frame=presence_frame(user_id=str(user_id), is_online=is_online, last_seen_at=last_seen_at),
@@ -201,10 +214,10 @@ SELECT is_online, email, name, role, is_staff, ARRAY(
 _KEEP_ALL = 2**31 - 1
 
 
-def _connect_in_one_statement(
+def _connect_params(
     *, channel_name: str, user_id: UUID, now: datetime, keep: int | None
-) -> _Recorded | None:
-    params: dict[str, Any] = {
+) -> dict[str, Any]:
+    return {
         "user_id": user_id,
         "process_id": PROCESS_ID,
         "hostname": socket.gethostname()[:255],
@@ -213,14 +226,56 @@ def _connect_in_one_statement(
         "channel_name": channel_name,
         "keep": _KEEP_ALL if keep is None else keep,
     }
+
+
+def _connect_in_one_statement(
+    *, channel_name: str, user_id: UUID, now: datetime, keep: int | None
+) -> _Recorded | None:
+    params = _connect_params(channel_name=channel_name, user_id=user_id, now=now, keep=keep)
     with connection.cursor() as cursor:
         cursor.execute(_CONNECT_SQL, params)
         row = cursor.fetchone()
-    if row is None:
-        return None
+    return None if row is None else _recorded(row, user_id=user_id)
+
+
+def _recorded(row: tuple[Any, ...], *, user_id: UUID) -> _Recorded:
     was_online, email, name, role, is_staff, surplus = row
     user = User(pk=user_id, email=email, name=name, role=role, is_staff=is_staff, is_active=True)
     return _Recorded(user=user, user_was_online=was_online, surplus=list(surplus))
+
+
+async def presence_connect_on_loop(
+    *, channel_name: str, user_id: UUID | str, keep: int | None = None
+) -> Connected | None:
+    """`presence_connect` on the event loop's own connections (chat.loop_db): the same statement,
+    without the hop to an ORM thread, for the handshake of a connect storm. None when the caller
+    must take `presence_connect` instead: no such connections here, a statement that failed (it
+    wrote nothing), or no such active user (which that path then confirms and refuses)."""
+    connections = loop_connections()
+    if connections is None:
+        return None
+    try:
+        uid = UUID(str(user_id))
+    except ValueError:
+        return None
+    now = timezone.now()
+    params = _connect_params(channel_name=channel_name, user_id=uid, now=now, keep=keep)
+    row = await connections.fetch_one(_CONNECT_SQL, params)
+    if row is None:
+        return None
+    # Recorded from here on: what is left must not send the caller down the other path.
+    before = _recorded(row, user_id=uid)
+    change = None
+    if not before.user_was_online:
+        if before.user.is_expert:
+            await in_worker_thread(expert_became_eligible)(expert_id=uid)
+        pairs = await connections.fetch_all(_WATCHERS_SQL, [RequestStatus.ACTIVE.value, uid, uid])
+        if pairs is None:
+            watchers = await in_worker_thread(presence_watchers)(user_id=uid)
+        else:
+            watchers = _watchers_in(pairs, user_id=uid)
+        change = _presence_change_to(watchers, user_id=uid, is_online=True, last_seen_at=now)
+    return Connected(user=before.user, change=change, surplus=before.surplus)
 
 
 @transaction.atomic
@@ -357,10 +412,11 @@ class PresenceKeeper:
         """Record the socket; its user as recorded, or None if there is no such active user.
         A user over WS_MAX_SOCKETS_PER_USER loses their oldest sockets (4008), wherever they
         are: a phone that lost its network is never locked out by its own stale sockets."""
-        connected = await in_worker_thread(presence_connect)(
-            channel_name=channel_name,
-            user_id=user_id,
-            keep=settings.WS_MAX_SOCKETS_PER_USER - 1,
+        keep = settings.WS_MAX_SOCKETS_PER_USER - 1
+        connected = await presence_connect_on_loop(
+            channel_name=channel_name, user_id=user_id, keep=keep
+        ) or await in_worker_thread(presence_connect)(
+            channel_name=channel_name, user_id=user_id, keep=keep
         )
         if connected is None:
             return None

@@ -146,8 +146,9 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = env_bool("DB_CONN_HEALTH_CHECKS", d
 # Threads per server process that run the WebSocket layer's database work in parallel; each
 # holds one database connection.
 DB_THREADS = env_number("DB_THREADS", default=10, minimum=1)
-# Connections per server process on which the event loop stores chat messages itself, without
-# the hop to a thread (chat.async_store; PostgreSQL). 0 sends every message through the threads.
+# Connections per server process on which the event loop stores chat messages and records
+# opened sockets itself, without the hop to a thread (chat.loop_db; PostgreSQL). 0 sends all of
+# it through the threads.
 DB_ASYNC_CONNECTIONS = env_number("DB_ASYNC_CONNECTIONS", default=4, minimum=0)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A server that does not answer fails the connection after this long, instead of holding a

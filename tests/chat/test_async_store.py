@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import connection
 from django.test import override_settings
 
-from chat import async_store
+from chat import loop_db
 from chat.models import Message
 from chat.services import message_post
 from tests.helpers.markers import requires_postgres
@@ -31,8 +31,8 @@ def stored_seqs(request) -> list[int]:
     )
 
 
-def loop_connections() -> async_store.LoopConnections | None:
-    return async_store._by_loop.get(asyncio.get_running_loop())
+def loop_connections() -> loop_db.LoopConnections | None:
+    return loop_db._by_loop.get(asyncio.get_running_loop())
 
 
 async def test_a_plain_message_is_stored_on_the_loops_connection(
