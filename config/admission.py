@@ -35,8 +35,6 @@ from collections import deque
 from enum import Enum
 from typing import Protocol
 
-from core.metrics import HANDSHAKES_WAITING
-
 # Refusals are counted over this many seconds.
 WINDOW_SECONDS = 2.0
 # The longest wait advised, whatever the backlog.
@@ -110,7 +108,6 @@ class Admission:
             return Verdict.STARTED
         if self.queue_seconds > 0 and len(self.waiting) < self._waiting_cap():
             self.waiting[handshake] = time.monotonic() if now is None else now
-            HANDSHAKES_WAITING.inc()
             return Verdict.QUEUED
         return Verdict.REFUSED
 
@@ -132,12 +129,11 @@ class Admission:
         """The handshake was answered or its client hung up: its place goes to the next."""
         if started:
             self.in_progress -= 1
-        elif self.waiting.pop(handshake, None) is not None:
-            HANDSHAKES_WAITING.dec()
+        else:
+            self.waiting.pop(handshake, None)
         while self.waiting and self.in_progress < self.bound:
             oldest = next(iter(self.waiting))
             del self.waiting[oldest]
-            HANDSHAKES_WAITING.dec()
             self.in_progress += 1
             oldest.start()
 
@@ -151,12 +147,10 @@ class Admission:
             if since > deadline:
                 return
             del self.waiting[oldest]
-            HANDSHAKES_WAITING.dec()
             oldest.turn_away()
 
     def turn_away_all(self) -> None:
         """The process is shutting down: nobody waiting will be started."""
         waiting, self.waiting = list(self.waiting), {}
-        HANDSHAKES_WAITING.dec(len(waiting))
         for handshake in waiting:
             handshake.turn_away()

@@ -25,7 +25,7 @@ from twisted.internet import defer
 from config import lifecycle
 from config.admission import Admission, RetryAdvice, Verdict
 from core import worker
-from core.metrics import HANDSHAKES_REFUSED
+from core.metrics import HANDSHAKES_REFUSED, HANDSHAKES_WAITING
 
 logger = logging.getLogger("config.daphne")
 
@@ -140,6 +140,8 @@ class _QueueSweep:
         cls.timer = None
         admission = _admission()
         admission.sweep()
+        # Read here rather than counted on each arrival: a storm queues thousands a second.
+        HANDSHAKES_WAITING.set(len(admission.waiting))
         if admission.waiting:
             cls.soon()
 
@@ -181,6 +183,7 @@ class Server(server.Server):
     async def _drain(self) -> None:
         lifecycle.draining.set()
         _admission().turn_away_all()
+        HANDSHAKES_WAITING.set(0)
         sockets = {
             protocol: details.get("application_instance")
             for protocol, details in list(self.connections.items())

@@ -22,7 +22,8 @@ OPEN_SOCKETS = Gauge(
 )
 HANDSHAKES_WAITING = Gauge(
     f"{PREFIX}_websocket_handshakes_waiting",
-    "WebSocket handshakes waiting for their turn past WS_MAX_PENDING_HANDSHAKES (daphne only).",
+    "WebSocket handshakes waiting for their turn past WS_MAX_PENDING_HANDSHAKES (daphne only; "
+    "read every tenth of a second while any wait).",
     multiprocess_mode="liveall",
 )
 HANDSHAKES_ACCEPTED = Counter(

