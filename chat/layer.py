@@ -33,6 +33,7 @@ import itertools
 import logging
 import operator
 import uuid
+from collections.abc import Awaitable
 from typing import Any
 
 from channels_redis.pubsub import (
@@ -191,28 +192,21 @@ class _Shard(RedisSingleShardConnection):
                 changes, self._changes = self._changes, []
                 for verb, run in itertools.groupby(changes, key=operator.itemgetter(0)):
                     batch = list(run)
-                    try:
-                        async with self._lock:
-                            await self._send_subscription_change(verb, [ch for _, ch, _ in batch])
-                    except asyncio.CancelledError:
-                        for _, _, done in batch:
-                            done.cancel()
-                        raise
-                    except Exception as exc:  # noqa: BLE001 - raised by each change of the batch
-                        for _, _, done in batch:
-                            if not done.done():
-                                done.set_exception(exc)
-                    else:
-                        for _, _, done in batch:
-                            if not done.done():
-                                done.set_result(None)
+                    channels = [channel for _, channel, _ in batch]
+                    await _settled(
+                        [done for _, _, done in batch],
+                        self._send_subscription_change(verb, channels),
+                    )
         finally:
             self._subscriber = None
 
     async def _send_subscription_change(self, verb: str, channels: list[str]) -> None:
-        self._ensure_redis()
-        self._ensure_receiver()
-        wanted = dict.fromkeys(channels)  # in order, once each
+        async with self._lock:
+            self._ensure_redis()
+            self._ensure_receiver()
+            await self._change_subscriptions(verb, dict.fromkeys(channels))  # in order, once each
+
+    async def _change_subscriptions(self, verb: str, wanted: dict[str, None]) -> None:
         if verb == SUBSCRIBE:
             new = [channel for channel in wanted if channel not in self._subscribed_to]
             if new:
@@ -241,26 +235,17 @@ class _Shard(RedisSingleShardConnection):
         try:
             while self._outgoing:
                 batch, self._outgoing = self._outgoing, []
-                try:
-                    self._ensure_redis()
-                    pipeline = self._redis.pipeline(transaction=False)
-                    for channel, message, _ in batch:
-                        pipeline.publish(channel, message)
-                    await pipeline.execute()
-                except asyncio.CancelledError:
-                    for _, _, done in batch:
-                        done.cancel()
-                    raise
-                except Exception as exc:  # noqa: BLE001 - raised by each publish of the batch
-                    for _, _, done in batch:
-                        if not done.done():
-                            done.set_exception(exc)
-                else:
-                    for _, _, done in batch:
-                        if not done.done():
-                            done.set_result(None)
+                messages = [(channel, message) for channel, message, _ in batch]
+                await _settled([done for _, _, done in batch], self._publish_pipeline(messages))
         finally:
             self._publisher = None
+
+    async def _publish_pipeline(self, messages: list[tuple[str, bytes]]) -> None:
+        self._ensure_redis()
+        pipeline = self._redis.pipeline(transaction=False)
+        for channel, message in messages:
+            pipeline.publish(channel, message)
+        await pipeline.execute()
 
     async def flush(self) -> None:
         for task in (self._publisher, self._subscriber):
@@ -288,3 +273,22 @@ class _Shard(RedisSingleShardConnection):
     def _receive_message(self, message: dict[str, Any]) -> None:
         name = message["channel"]
         self.layer.received(name.decode() if isinstance(name, bytes) else name, message["data"])
+
+
+async def _settled(callers: list["asyncio.Future[None]"], command: Awaitable[None]) -> None:
+    """Send one command made for a batch of callers, and end each caller's future with how it
+    went."""
+    try:
+        await command
+    except asyncio.CancelledError:
+        for done in callers:
+            done.cancel()
+        raise
+    except Exception as exc:  # noqa: BLE001 - raised to each caller of the batch
+        for done in callers:
+            if not done.done():
+                done.set_exception(exc)
+    else:
+        for done in callers:
+            if not done.done():
+                done.set_result(None)

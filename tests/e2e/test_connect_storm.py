@@ -31,9 +31,16 @@ async def connect_with_backoff(server: DaphneServer, token: str, refusals: list[
     raise AssertionError("never connected")
 
 
-async def tokens_of_new_users(count: int) -> list[str]:
-    users = await in_db(lambda: UserFactory.create_batch(count))
-    return [await in_db(access_token, user) for user in users]
+async def storm(server: DaphneServer) -> tuple[list, list[tuple[int, str]]]:
+    """CLIENTS new users connecting at once, each by the recipe: their sockets, and every
+    refusal on the way (status, Retry-After)."""
+    users = await in_db(lambda: UserFactory.create_batch(CLIENTS))
+    tokens = [await in_db(access_token, user) for user in users]
+    refusals: list[tuple[int, str]] = []
+    sockets = await asyncio.gather(
+        *(connect_with_backoff(server, token, refusals) for token in tokens)
+    )
+    return sockets, refusals
 
 
 async def counted(server: DaphneServer) -> dict[tuple[str, str | None], float]:
@@ -49,12 +56,7 @@ REFUSED_BUSY = ("expert_support_websocket_handshakes_refused_total", "busy")
 
 async def test_a_storm_past_the_bound_waits_its_turn_and_nobody_is_refused(launch_servers):
     (server,) = launch_servers(1, WS_MAX_PENDING_HANDSHAKES="4", METRICS_TOKEN=TOKEN)
-    tokens = await tokens_of_new_users(CLIENTS)
-    refusals: list[tuple[int, str]] = []
-
-    sockets = await asyncio.gather(
-        *(connect_with_backoff(server, token, refusals) for token in tokens)
-    )
+    sockets, refusals = await storm(server)
 
     assert len(sockets) == CLIENTS
     assert refusals == []
@@ -79,12 +81,7 @@ async def test_those_not_reached_within_the_wait_get_503_and_everyone_connects(l
         WS_HANDSHAKE_QUEUE_SECONDS="0.01",
         METRICS_TOKEN=TOKEN,
     )
-    tokens = await tokens_of_new_users(CLIENTS)
-    refusals: list[tuple[int, str]] = []
-
-    sockets = await asyncio.gather(
-        *(connect_with_backoff(server, token, refusals) for token in tokens)
-    )
+    sockets, refusals = await storm(server)
 
     assert len(sockets) == CLIENTS
     assert refusals, "nobody waited past the allowance"
@@ -99,12 +96,7 @@ async def test_without_a_queue_a_storm_past_the_bound_gets_503s_and_everyone_con
     (server,) = launch_servers(
         1, WS_MAX_PENDING_HANDSHAKES="4", WS_HANDSHAKE_QUEUE_SECONDS="0", METRICS_TOKEN=TOKEN
     )
-    tokens = await tokens_of_new_users(CLIENTS)
-    refusals: list[tuple[int, str]] = []
-
-    sockets = await asyncio.gather(
-        *(connect_with_backoff(server, token, refusals) for token in tokens)
-    )
+    sockets, refusals = await storm(server)
 
     assert len(sockets) == CLIENTS
     assert refusals, "the bound of 4 was never reached"
