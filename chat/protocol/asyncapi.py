@@ -345,7 +345,9 @@ def _handshake_text() -> str:
         "a malformed, expired or refresh token, an unknown or deactivated user, an `Origin` "
         f"whose host is not allowed, or a path other than `{SOCKET_PATH}`: the handshake is "
         "refused with **HTTP 403** and no socket is opened. A client that sends no `Origin` is "
-        "fine."
+        "fine. In a connect storm a handshake may wait its turn for a few seconds (give it a "
+        "timeout of 10 s or more), or be refused with **HTTP 503** and `Retry-After` (seconds): "
+        "reconnect after that long plus jitter (docs/websocket.md, the reconnect recipe)."
     )
 
 
