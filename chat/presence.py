@@ -188,7 +188,9 @@ def _connect_locked(
 # _connect_locked as one PostgreSQL statement, atomic by itself: the same lock (the user row
 # first, active accounts only), the same reads and writes, one round trip instead of seven. A
 # connect storm spends its time here. The statement's foreign-key checks run when it ends, after
-# the process row exists; the surplus is read from the sockets as they were before this one.
+# the process row exists; the surplus is read from the sockets as they were before this one. A
+# socket already recorded is left as it is: the statement is run again, through the threads,
+# when the event loop's connection failed without telling whether it had been committed.
 _USERS = User._meta.db_table
 _SOCKETS = SocketConnection._meta.db_table
 _CONNECT_SQL = f"""
@@ -202,6 +204,7 @@ WITH locked AS (
 ), opened AS (
     INSERT INTO {_SOCKETS} (channel_name, user_id, process_id, connected_at)
     SELECT %(channel_name)s, id, %(process_id)s, %(now)s FROM locked
+    ON CONFLICT (channel_name) DO NOTHING
 ), online AS (
     UPDATE {_USERS} SET is_online = true, last_seen_at = %(now)s WHERE id IN (SELECT id FROM locked)
 )

@@ -12,7 +12,7 @@ from django.test import override_settings
 from accounts.models import User
 from chat import loop_db
 from chat.models import SocketConnection
-from chat.presence import PROCESS_ID
+from chat.presence import PROCESS_ID, presence_connect
 from support.models import RequestStatus, SupportRequest
 from tests.factories import ExpertFactory, SupportRequestFactory
 from tests.helpers.api import access_token_for
@@ -90,3 +90,15 @@ async def test_an_expert_coming_online_is_given_the_waiting_request():
     assert request.expert_id == expert.pk
     assert request.status != RequestStatus.REQUESTED
     await socket.disconnect()
+
+
+def test_recording_the_same_socket_again_leaves_one_row(requester):
+    # What the thread path does after the loop's connection failed without saying whether the
+    # statement was committed: it runs the statement again.
+    first = presence_connect(channel_name="specific.again", user_id=requester.pk)
+    again = presence_connect(channel_name="specific.again", user_id=requester.pk)
+
+    assert first is not None
+    assert again is not None
+    assert SocketConnection.objects.filter(user=requester).count() == 1
+    assert User.objects.get(pk=requester.pk).is_online
