@@ -33,8 +33,8 @@ import itertools
 import logging
 import operator
 import uuid
-from collections.abc import Awaitable
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, Generic, TypeVar
 
 from channels_redis.pubsub import (
     RedisPubSubChannelLayer,
@@ -50,6 +50,7 @@ pubsub_logger = logging.getLogger("channels_redis.pubsub")
 # The key naming the process (the loop's layer) that published an event.
 ORIGIN_KEY = "__origin__"
 SUBSCRIBE, UNSUBSCRIBE = "subscribe", "unsubscribe"
+Request = TypeVar("Request")
 # Receive-loop pauses: while nothing is subscribed, and after a failure (Redis unreachable).
 IDLE_PAUSE_SECONDS = 0.1
 FAILURE_PAUSE_SECONDS = 1.0
@@ -162,49 +163,29 @@ class _Shard(RedisSingleShardConnection):
     def __init__(self, host: dict[str, Any], channel_layer: _LoopLayer) -> None:
         super().__init__(host, channel_layer)
         self.layer = channel_layer
-        # Publishes waiting for the pipeline now on its way to finish: (channel, data, future).
-        self._outgoing: list[tuple[str, bytes, asyncio.Future[None]]] = []
-        self._publisher: asyncio.Task[None] | None = None
-        # Subscriptions to change once the command now on its way is sent, in the order asked:
-        # (SUBSCRIBE or UNSUBSCRIBE, channel, future).
-        self._changes: list[tuple[str, str, asyncio.Future[None]]] = []
-        self._subscriber: asyncio.Task[None] | None = None
+        # PUBLISHes asked for while a pipeline is on its way, sent together as the next one.
+        self._publishes = _Batches(self._publish_pipeline)
+        # (SUBSCRIBE or UNSUBSCRIBE, channel) asked for while such a command is on its way, sent
+        # together: each run of the same verb as one command naming all its channels.
+        self._subscription_changes: _Batches[tuple[str, str]] = _Batches(
+            self._send_subscription_change, kind=operator.itemgetter(0)
+        )
 
     async def subscribe(self, channel: str) -> None:
-        await self._change_subscription(SUBSCRIBE, channel)
+        await self._subscription_changes.add((SUBSCRIBE, channel))
 
     async def unsubscribe(self, channel: str) -> None:
-        await self._change_subscription(UNSUBSCRIBE, channel)
+        await self._subscription_changes.add((UNSUBSCRIBE, channel))
 
-    def _change_subscription(self, verb: str, channel: str) -> "asyncio.Future[None]":
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._changes.append((verb, channel, done))
-        if self._subscriber is None:
-            self._subscriber = asyncio.create_task(self._send_subscription_changes())
-        return done
-
-    async def _send_subscription_changes(self) -> None:
-        """Send what is waiting, each run of the same verb as one command, until nothing is.
-        As in channels_redis, a change is done once its command is sent (Redis confirms it on
-        the receiving side)."""
-        try:
-            while self._changes:
-                changes, self._changes = self._changes, []
-                for verb, run in itertools.groupby(changes, key=operator.itemgetter(0)):
-                    batch = list(run)
-                    channels = [channel for _, channel, _ in batch]
-                    await _settled(
-                        [done for _, _, done in batch],
-                        self._send_subscription_change(verb, channels),
-                    )
-        finally:
-            self._subscriber = None
-
-    async def _send_subscription_change(self, verb: str, channels: list[str]) -> None:
+    async def _send_subscription_change(self, changes: list[tuple[str, str]]) -> None:
+        # As in channels_redis, a change is done once its command is sent (Redis confirms it on
+        # the receiving side).
+        verb = changes[0][0]
         async with self._lock:
             self._ensure_redis()
             self._ensure_receiver()
-            await self._change_subscriptions(verb, dict.fromkeys(channels))  # in order, once each
+            wanted = dict.fromkeys(channel for _, channel in changes)  # in order, once each
+            await self._change_subscriptions(verb, wanted)
 
     async def _change_subscriptions(self, verb: str, wanted: dict[str, None]) -> None:
         if verb == SUBSCRIBE:
@@ -222,23 +203,9 @@ class _Shard(RedisSingleShardConnection):
         await self.publish_soon(channel, message)
 
     def publish_soon(self, channel: str, message: bytes) -> "asyncio.Future[None]":
-        """Queue a PUBLISH for the next pipeline; the future ends when it has been sent."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._outgoing.append((channel, message, done))
-        if self._publisher is None:
-            self._publisher = asyncio.create_task(self._publish_batches())
-        return done
-
-    async def _publish_batches(self) -> None:
-        """Send what is waiting, as one pipeline, until nothing is: the order of the group sends
-        is kept (one pipeline at a time, each in order)."""
-        try:
-            while self._outgoing:
-                batch, self._outgoing = self._outgoing, []
-                messages = [(channel, message) for channel, message, _ in batch]
-                await _settled([done for _, _, done in batch], self._publish_pipeline(messages))
-        finally:
-            self._publisher = None
+        """Queue a PUBLISH for the next pipeline; the future ends when it has been sent. The
+        order of the group sends is kept (one pipeline at a time, each in order)."""
+        return self._publishes.add((channel, message))
 
     async def _publish_pipeline(self, messages: list[tuple[str, bytes]]) -> None:
         self._ensure_redis()
@@ -248,9 +215,8 @@ class _Shard(RedisSingleShardConnection):
         await pipeline.execute()
 
     async def flush(self) -> None:
-        for task in (self._publisher, self._subscriber):
-            if task is not None:
-                task.cancel()
+        self._publishes.cancel()
+        self._subscription_changes.cancel()
         await super().flush()
 
     async def _do_receiving(self) -> None:
@@ -273,6 +239,47 @@ class _Shard(RedisSingleShardConnection):
     def _receive_message(self, message: dict[str, Any]) -> None:
         name = message["channel"]
         self.layer.received(name.decode() if isinstance(name, bytes) else name, message["data"])
+
+
+class _Batches(Generic[Request]):
+    """Requests made while the command for earlier ones is on its way, sent together once it
+    is done, in the order made (each run of the same `kind` as one command of `send`); each
+    request's future ends when its command has been sent, or with its error."""
+
+    def __init__(
+        self,
+        send: Callable[[list[Request]], Awaitable[None]],
+        *,
+        kind: Callable[[Request], object] = lambda _: None,
+    ) -> None:
+        self._send = send
+        self._kind = kind
+        self._waiting: list[tuple[Request, asyncio.Future[None]]] = []
+        self._sender: asyncio.Task[None] | None = None
+
+    def add(self, request: Request) -> "asyncio.Future[None]":
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiting.append((request, done))
+        if self._sender is None:
+            self._sender = asyncio.create_task(self._send_all())
+        return done
+
+    def cancel(self) -> None:
+        if self._sender is not None:
+            self._sender.cancel()
+
+    async def _send_all(self) -> None:
+        try:
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                for _, run in itertools.groupby(batch, key=lambda waiting: self._kind(waiting[0])):
+                    requests = list(run)
+                    await _settled(
+                        [done for _, done in requests],
+                        self._send([request for request, _ in requests]),
+                    )
+        finally:
+            self._sender = None
 
 
 async def _settled(callers: list["asyncio.Future[None]"], command: Awaitable[None]) -> None:
