@@ -17,9 +17,10 @@ would refuse clients that would have been admitted a moment later.
 
 A fixed Retry-After sends a whole wave of refused clients back together a second later, where
 most are refused again: the storm repeats until it has worn itself down. Instead each refused
-client is told a different time, drawn evenly between the configured minimum and how long this
-process needs to admit everyone waiting and everyone it refused lately: the wave comes back
-spread out, at about the rate the process can take it.
+client is told a different time, drawn evenly between when those queued will have had their
+turn (at least the configured minimum; at most the queue allowance, since none waits longer) and
+how long this process needs to admit everyone waiting and everyone it refused lately: the wave
+comes back spread out, at about the rate the process can take it.
 
 That rate is what the process can do, not what it did: it works on up to `bound` handshakes at
 once, each taking about the recent average time while the process is kept busy, so it completes
@@ -63,15 +64,22 @@ class RetryAdvice:
         """Handshakes a second the process completes while it is kept busy."""
         return self.bound / max(self.handshake_seconds, 1e-3)
 
-    def refused(self, now: float | None = None, *, waiting: int = 0) -> int:
+    def refused(
+        self, now: float | None = None, *, waiting: int = 0, waited_at_most: float = 0.0
+    ) -> int:
         """Record a refusal; the Retry-After (whole seconds) to tell that client, with `waiting`
-        handshakes queued ahead of everyone refused."""
+        handshakes queued ahead of everyone refused, none of which waits longer than
+        `waited_at_most` seconds to be started or refused."""
         now = time.monotonic() if now is None else now
         self._refused.append(now)
         while self._refused[0] < now - WINDOW_SECONDS:
             self._refused.popleft()
+        # Not before those queued have had their turn: coming back sooner, the client finds the
+        # queue as full as it left it.
+        queue_through = math.ceil(min(waiting / self.rate(), waited_at_most))
+        earliest = min(max(queue_through, self.shortest), self.longest)
         drain = math.ceil((waiting + len(self._refused)) / self.rate())
-        return random.randint(self.shortest, min(max(drain, self.shortest), self.longest))
+        return random.randint(earliest, min(max(drain, earliest), self.longest))
 
 
 class Handshake(Protocol):
@@ -123,7 +131,9 @@ class Admission:
         return self.in_progress >= self.bound
 
     def retry_after(self, now: float | None = None) -> int:
-        return self.advice.refused(now, waiting=len(self.waiting))
+        return self.advice.refused(
+            now, waiting=len(self.waiting), waited_at_most=self.queue_seconds
+        )
 
     def finished(self, *, started: bool, handshake: Handshake) -> None:
         """The handshake was answered or its client hung up: its place goes to the next."""
