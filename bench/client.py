@@ -49,6 +49,10 @@ class Peer:
     pending: dict[str, asyncio.Future] = field(default_factory=dict)
     reader: asyncio.Task | None = None
 
+    @property
+    def local_port(self) -> int:
+        return self.ws.local_address[1]
+
     def expect(self, ref: str) -> asyncio.Future:
         future = asyncio.get_running_loop().create_future()
         self.pending[ref] = future

@@ -185,19 +185,20 @@ class ResourceSampler:
     def server_pids(self) -> list[int]:
         return [process.pid for process in self.server_processes()]
 
-    def sockets_per_worker(self, ports: set[int]) -> dict[int, int]:
-        """Established connections each server process holds on the server's ports, by PID:
-        how evenly the connections were spread."""
-        counts = {}
+    def worker_of_client_port(self, ports: set[int]) -> dict[int, int]:
+        """The server process (PID) holding each established connection on the server's
+        ports, by the client's port."""
+        owners = {}
         for process in self.server_processes()[1:]:  # the launcher itself holds none
             with suppress(psutil.NoSuchProcess):
-                counts[process.pid] = sum(
-                    1
-                    for connection in process.net_connections(kind="tcp")
-                    if connection.status == psutil.CONN_ESTABLISHED
-                    and connection.laddr.port in ports
-                )
-        return counts
+                for connection in process.net_connections(kind="tcp"):
+                    if (
+                        connection.status == psutil.CONN_ESTABLISHED
+                        and connection.laddr.port in ports
+                        and connection.raddr
+                    ):
+                        owners[connection.raddr.port] = process.pid
+        return owners
 
     def sample(self) -> None:
         cpu, rss = 0.0, 0

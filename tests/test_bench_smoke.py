@@ -37,3 +37,7 @@ def test_smoke_scenario_delivers_every_message_once_in_order_and_stores_it(tmp_p
     assert report["ok"]
     assert report["integrity"]["stored"] == sum(phase["sent"] for phase in report["phases"])
     assert all(phase["received"] == phase["sent"] > 0 for phase in report["phases"])
+    # Which worker holds each socket, and each pair's sender: counted from the server's side.
+    senders, sockets = report["senders_per_worker"], report["sockets_per_worker"]
+    assert set(senders) <= set(sockets)
+    assert 0 < 2 * sum(senders.values()) <= sum(sockets.values())

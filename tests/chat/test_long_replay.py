@@ -66,7 +66,10 @@ async def test_a_message_sent_during_the_replay_comes_after_it_once(active_reque
     request_id = str(active_request.pk)
 
     await socket.send_json_to({"type": "join-request", "request_id": request_id, "after_seq": 0})
-    await ask(expert_socket, {"type": "send-message", "request_id": request_id, "content": "new"})
+    ack = await ask(
+        expert_socket, {"type": "send-message", "request_id": request_id, "content": "new"}
+    )
+    assert ack["type"] == "new-message", ack
     frames = await frames_until_seq(socket, BACKLOG + 1)
 
     assert seqs(frames) == list(range(1, BACKLOG + 2))
