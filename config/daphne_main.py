@@ -8,12 +8,11 @@ config.serve, the systemd unit, the tests) applies the same one. With LOG_FORMAT
 own access log is off: the application writes one in JSON, with the ids.
 """
 
+import asyncio
+import logging
 import os
 import sys
 from typing import Any
-
-from daphne import cli
-from daphne.cli import CommandLineInterface
 
 FRAME_LIMIT_OPTIONS = ("--websocket-max-message-size", "--websocket-max-frame-size")
 
@@ -41,9 +40,33 @@ class NoAccessLog:
         pass
 
 
+def use_event_loop(name: str) -> str:
+    """Make the event loop daphne's server module creates, when it is first imported, a `name`
+    one ("uvloop" or "asyncio"); the name of the loop it will be."""
+    if "daphne.server" in sys.modules:
+        raise RuntimeError("daphne.server was imported before its event loop was chosen")
+    if name != "uvloop":
+        return "asyncio"
+    try:
+        import uvloop
+    except ImportError:
+        logging.getLogger("config.daphne").warning(
+            "DAPHNE_EVENT_LOOP=uvloop, but uvloop is not installed: running on asyncio's loop"
+        )
+        return "asyncio"
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+    return "uvloop"
+
+
 def main() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     from django.conf import settings
+
+    use_event_loop(settings.DAPHNE_EVENT_LOOP)
+    # Imported only now: daphne's server module makes its event loop (and Twisted's reactor on
+    # it) when it is imported.
+    from daphne import cli
+    from daphne.cli import CommandLineInterface
 
     from config import daphne_server
 

@@ -1,6 +1,11 @@
-"""config.daphne_main gives daphne the frame limit of the settings unless told otherwise."""
+"""config.daphne_main gives daphne the frame limit of the settings unless told otherwise, and runs
+it on the event loop DAPHNE_EVENT_LOOP names."""
 
 import inspect
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 from django.conf import settings
 
@@ -38,3 +43,59 @@ def test_twisted_still_takes_the_switch_that_leaves_form_bodies_to_django():
     from twisted.web.http import Request
 
     assert "parsePOSTFormSubmission" in inspect.signature(Request.__init__).parameters
+
+
+# What daphne's server module runs on, in a fresh interpreter (the loop is made when that module
+# is first imported, so it cannot be chosen again in this one).
+LOOP_OF_DAPHNE = (
+    "from django.conf import settings; "
+    "from config.daphne_main import use_event_loop; "
+    "print(use_event_loop(settings.DAPHNE_EVENT_LOOP)); "
+    "import daphne.server; print(type(daphne.server.twisted_loop).__module__)"
+)
+
+
+def _loop_of_daphne(**env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", LOOP_OF_DAPHNE],
+        cwd=Path(settings.BASE_DIR),
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_daphne_runs_on_uvloop_unless_told_otherwise():
+    default = _loop_of_daphne()
+    chosen = _loop_of_daphne(DAPHNE_EVENT_LOOP="asyncio")
+
+    assert default.returncode == 0, default.stderr
+    assert default.stdout.split() == ["uvloop", "uvloop"]
+    assert chosen.returncode == 0, chosen.stderr
+    assert chosen.stdout.split() == ["asyncio", "asyncio.unix_events"]
+
+
+def test_an_unknown_event_loop_stops_start_up_naming_it():
+    result = _loop_of_daphne(DAPHNE_EVENT_LOOP="trio")
+
+    assert result.returncode != 0
+    assert "DAPHNE_EVENT_LOOP='trio': use uvloop or asyncio." in result.stderr
+
+
+def test_the_loop_cannot_be_chosen_once_daphne_made_its_own():
+    script = (
+        "import daphne.server; from config.daphne_main import use_event_loop; "
+        "use_event_loop('uvloop')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(settings.BASE_DIR),
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert "daphne.server was imported before its event loop was chosen" in result.stderr
