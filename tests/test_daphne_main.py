@@ -2,14 +2,12 @@
 it on the event loop DAPHNE_EVENT_LOOP names."""
 
 import inspect
-import os
 import subprocess
-import sys
-from pathlib import Path
 
 from django.conf import settings
 
 from config.daphne_main import with_frame_limits
+from tests.helpers.settings_process import run_with_settings
 
 
 def test_the_settings_limit_is_added_when_no_limit_is_given():
@@ -56,32 +54,24 @@ LOOP_OF_DAPHNE = (
 
 
 def _loop_of_daphne(**env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", LOOP_OF_DAPHNE],
-        cwd=Path(settings.BASE_DIR),
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_with_settings(LOOP_OF_DAPHNE, env=env)
 
 
-def test_daphne_runs_on_uvloop_unless_told_otherwise():
+def test_daphne_runs_on_asyncio_unless_told_otherwise():
     default = _loop_of_daphne()
-    chosen = _loop_of_daphne(DAPHNE_EVENT_LOOP="asyncio")
+    chosen = _loop_of_daphne(DAPHNE_EVENT_LOOP="uvloop")
 
     assert default.returncode == 0, default.stderr
-    assert default.stdout.split() == ["uvloop", "uvloop"]
+    assert default.stdout.split() == ["asyncio", "asyncio.unix_events"]
     assert chosen.returncode == 0, chosen.stderr
-    assert chosen.stdout.split() == ["asyncio", "asyncio.unix_events"]
+    assert chosen.stdout.split() == ["uvloop", "uvloop"]
 
 
 def test_an_unknown_event_loop_stops_start_up_naming_it():
     result = _loop_of_daphne(DAPHNE_EVENT_LOOP="trio")
 
     assert result.returncode != 0
-    assert "DAPHNE_EVENT_LOOP='trio': use uvloop or asyncio." in result.stderr
+    assert "DAPHNE_EVENT_LOOP='trio': use asyncio or uvloop." in result.stderr
 
 
 def test_the_loop_cannot_be_chosen_once_daphne_made_its_own():
@@ -89,13 +79,6 @@ def test_the_loop_cannot_be_chosen_once_daphne_made_its_own():
         "import daphne.server; from config.daphne_main import use_event_loop; "
         "use_event_loop('uvloop')"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=Path(settings.BASE_DIR),
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_with_settings(script)
 
     assert "daphne.server was imported before its event loop was chosen" in result.stderr

@@ -1,12 +1,12 @@
 """The attachment settings are read strictly at start-up (each case in a fresh process)."""
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from django.conf import settings
+
+from tests.helpers.settings_process import run_with_settings
 
 PROJECT = Path(settings.BASE_DIR)
 PRINT = (
@@ -17,20 +17,7 @@ PRINT = (
 
 
 def _python(**env: str) -> subprocess.CompletedProcess:
-    inherited = {
-        name: value
-        for name, value in os.environ.items()
-        if not name.startswith(("ATTACHMENT_", "MEDIA_ROOT"))
-    }
-    return subprocess.run(
-        [sys.executable, "-c", PRINT],
-        cwd=PROJECT,
-        env={**inherited, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_with_settings(PRINT, env=env, dropped=("ATTACHMENT_", "MEDIA_ROOT"))
 
 
 @pytest.mark.skipif((PROJECT / ".env").exists(), reason="a local .env may set them")

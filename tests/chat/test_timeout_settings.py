@@ -1,19 +1,16 @@
 """The timeout settings are parsed strictly at start-up, and `manage.py apply_timeouts` runs the
 job once."""
 
-import os
 import subprocess
-import sys
 from datetime import timedelta
 from io import StringIO
-from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 from django.utils import timezone
 
 from tests.factories import ActiveRequestFactory
+from tests.helpers.settings_process import run_with_settings
 
 PRINT_TIMEOUTS = (
     "import django; django.setup(); from django.conf import settings as s; "
@@ -22,15 +19,7 @@ PRINT_TIMEOUTS = (
 
 
 def _settings_with(**env: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", PRINT_TIMEOUTS],
-        cwd=Path(settings.BASE_DIR),
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", **env},
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_with_settings(PRINT_TIMEOUTS, env=env)
 
 
 def test_timeouts_are_read_as_whole_seconds():
