@@ -337,13 +337,13 @@ if WS_HANDSHAKE_QUEUE_SECONDS > 4:
         "handshake is answered within 5 s."
     )
 WS_HANDSHAKE_RETRY_AFTER = env_number("WS_HANDSHAKE_RETRY_AFTER", default=1, minimum=1)
-# The event loop under daphne (and Twisted): the standard library's (asyncio), or uvloop. uvloop
-# takes about a tenth off the server's CPU per chat message, but a connect storm took longer on
-# it, with refusals (docs/performance.md); where it is not installed (it does not build on
+# The event loop under daphne (and Twisted): uvloop, or the standard library's (asyncio). uvloop
+# takes about a tenth off the server's CPU per chat message and shortens the latency tail and
+# connect storms (docs/performance.md); where it is not installed (it does not build on
 # Windows), daphne runs on asyncio's loop, with a warning.
-DAPHNE_EVENT_LOOP = env.str("DAPHNE_EVENT_LOOP", default="asyncio").strip().lower()
+DAPHNE_EVENT_LOOP = env.str("DAPHNE_EVENT_LOOP", default="uvloop").strip().lower()
 if DAPHNE_EVENT_LOOP not in {"uvloop", "asyncio"}:
-    raise ImproperlyConfigured(f"DAPHNE_EVENT_LOOP={DAPHNE_EVENT_LOOP!r}: use asyncio or uvloop.")
+    raise ImproperlyConfigured(f"DAPHNE_EVENT_LOOP={DAPHNE_EVENT_LOOP!r}: use uvloop or asyncio.")
 # On SIGTERM a server process closes its sockets with 1001 and waits this long at most for them
 # to finish before it exits (config.daphne_server).
 SHUTDOWN_DRAIN_SECONDS = env_number("SHUTDOWN_DRAIN_SECONDS", default=10.0, kind=float)

@@ -57,21 +57,21 @@ def _loop_of_daphne(**env: str) -> subprocess.CompletedProcess:
     return run_with_settings(LOOP_OF_DAPHNE, env=env)
 
 
-def test_daphne_runs_on_asyncio_unless_told_otherwise():
+def test_daphne_runs_on_uvloop_unless_told_otherwise():
     default = _loop_of_daphne()
-    chosen = _loop_of_daphne(DAPHNE_EVENT_LOOP="uvloop")
+    chosen = _loop_of_daphne(DAPHNE_EVENT_LOOP="asyncio")
 
     assert default.returncode == 0, default.stderr
-    assert default.stdout.split() == ["asyncio", "asyncio.unix_events"]
+    assert default.stdout.split() == ["uvloop", "uvloop"]
     assert chosen.returncode == 0, chosen.stderr
-    assert chosen.stdout.split() == ["uvloop", "uvloop"]
+    assert chosen.stdout.split() == ["asyncio", "asyncio.unix_events"]
 
 
 def test_an_unknown_event_loop_stops_start_up_naming_it():
     result = _loop_of_daphne(DAPHNE_EVENT_LOOP="trio")
 
     assert result.returncode != 0
-    assert "DAPHNE_EVENT_LOOP='trio': use asyncio or uvloop." in result.stderr
+    assert "DAPHNE_EVENT_LOOP='trio': use uvloop or asyncio." in result.stderr
 
 
 def test_the_loop_cannot_be_chosen_once_daphne_made_its_own():
