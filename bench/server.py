@@ -185,20 +185,20 @@ class ResourceSampler:
     def server_pids(self) -> list[int]:
         return [process.pid for process in self.server_processes()]
 
-    def worker_of_client_port(self, ports: set[int]) -> dict[int, int]:
-        """The server process (PID) holding each established connection on the server's
-        ports, by the client's port."""
-        owners = {}
+    def client_ports_per_worker(self, ports: set[int]) -> dict[int, set[int]]:
+        """The established connections each server process holds on the server's ports, by
+        PID, as the clients' ports (a worker holding none is listed too)."""
+        held = {}
         for process in self.server_processes()[1:]:  # the launcher itself holds none
             with suppress(psutil.NoSuchProcess):
-                for connection in process.net_connections(kind="tcp"):
-                    if (
-                        connection.status == psutil.CONN_ESTABLISHED
-                        and connection.laddr.port in ports
-                        and connection.raddr
-                    ):
-                        owners[connection.raddr.port] = process.pid
-        return owners
+                held[process.pid] = {
+                    connection.raddr.port
+                    for connection in process.net_connections(kind="tcp")
+                    if connection.status == psutil.CONN_ESTABLISHED
+                    and connection.laddr.port in ports
+                    and connection.raddr
+                }
+        return held
 
     def sample(self) -> None:
         cpu, rss = 0.0, 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
@@ -130,14 +129,15 @@ async def _drive_bounded(context: Context, drive: Driver, *, ports: set[int]) ->
     finally:
         # Counted while every socket of the scenario is still open.
         if context.sampler.server_pid is not None:
-            owners = await asyncio.to_thread(context.sampler.worker_of_client_port, ports)
-            context.facts["sockets_per_worker"] = dict(sorted(Counter(owners.values()).items()))
+            held = await asyncio.to_thread(context.sampler.client_ports_per_worker, ports)
+            context.facts["sockets_per_worker"] = {pid: len(held[pid]) for pid in held}
             # In the chat scenarios only the user of each pair sends: how the senders were
             # dealt out matters as much as how many sockets each worker holds.
             sender_ports = {room.user.local_port for room in context.fleet.rooms}
             if sender_ports:
-                senders = Counter(pid for port, pid in owners.items() if port in sender_ports)
-                context.facts["senders_per_worker"] = dict(sorted(senders.items()))
+                context.facts["senders_per_worker"] = {
+                    pid: len(held[pid] & sender_ports) for pid in held
+                }
         await context.fleet.close()
 
 
