@@ -76,9 +76,10 @@ class RetryAdvice:
             self._refused.popleft()
         # Not before those queued have had their turn: coming back sooner, the client finds the
         # queue as full as it left it.
-        queue_through = math.ceil(min(waiting / self.rate(), waited_at_most))
+        rate = self.rate()
+        queue_through = math.ceil(min(waiting / rate, waited_at_most))
         earliest = min(max(queue_through, self.shortest), self.longest)
-        drain = math.ceil((waiting + len(self._refused)) / self.rate())
+        drain = math.ceil((waiting + len(self._refused)) / rate)
         return random.randint(earliest, min(max(drain, earliest), self.longest))
 
 
