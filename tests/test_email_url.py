@@ -1,16 +1,11 @@
 """EMAIL_URL names the email backend (config.email_url); a URL that cannot be used stops
 start-up with a message that says why, and never repeats the password."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from config.email_url import EmailConfig, email_config
+from tests.helpers.settings_process import run_with_settings
 
 SMTP = "django.core.mail.backends.smtp.EmailBackend"
 CONSOLE = "django.core.mail.backends.console.EmailBackend"
@@ -98,16 +93,7 @@ def test_an_unusable_url_is_refused_saying_why_without_the_password(url, reason)
 
 
 def test_a_bad_email_url_stops_start_up():
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "EMAIL_URL": "smtpx://h"}
-    result = subprocess.run(
-        [sys.executable, "-c", "import django; django.setup()"],
-        cwd=Path(settings.BASE_DIR),
-        env=env,
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    result = run_with_settings("import django; django.setup()", env={"EMAIL_URL": "smtpx://h"})
 
     assert result.returncode != 0
     assert "ImproperlyConfigured: EMAIL_URL (scheme smtpx) is not usable" in result.stderr
